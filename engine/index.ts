@@ -1,0 +1,28 @@
+// samgpu engine: the public API.
+export { GpuDevice, type DeviceOptions, type AdapterSummary } from './device/gpu-device.ts';
+export { SamgpuError, GpuDeviceError } from './device/errors.ts';
+export { Runtime, type RuntimeOptions } from './runtime/runtime.ts';
+export { setRuntime, getRuntime } from './runtime/current.ts';
+export { Tensor, tensor, empty, liveTensorCount, sizeOf, type Shape } from './tensor.ts';
+export { scope, keep } from './scope.ts';
+export { noGrad, isGradEnabled } from './autograd/grad-mode.ts';
+export { backward } from './autograd/backward.ts';
+export * from './ops/index.ts';
+
+import { GpuDevice, type DeviceOptions } from './device/gpu-device.ts';
+import { Runtime, type RuntimeOptions } from './runtime/runtime.ts';
+import { setRuntime } from './runtime/current.ts';
+
+/** Create a runtime on an injected `GPU` (navigator.gpu, or the `webgpu` package's) and make it current. */
+export async function initWith(gpu: GPU, opts: DeviceOptions & RuntimeOptions = {}): Promise<Runtime> {
+  const rt = new Runtime(await GpuDevice.create(gpu, opts), opts);
+  setRuntime(rt);
+  return rt;
+}
+
+/** Make `device` (already acquired) current. */
+export function useDevice(device: GpuDevice, opts: RuntimeOptions = {}): Runtime {
+  const rt = new Runtime(device, opts);
+  setRuntime(rt);
+  return rt;
+}
