@@ -25,18 +25,37 @@ fn index(gid: vec3<u32>, nwg: vec3<u32>) -> u32 {
   return gid.x + gid.y * nwg.x * 64u;
 }
 
+// WGSL only promises log to 2^-21 absolute near 1 and tanh to a few ulp of its exp-based
+// formula, so both lose all relative accuracy near zero. Short series keep it there.
+fn log_accurate(x: f32) -> f32 {
+  let y = x - 1.0; // exact for x in [0.5, 2]
+  if (abs(y) < 0.0625) {
+    let s = y / (2.0 + y); // log(1+y) = 2 atanh(s)
+    let s2 = s * s;
+    return 2.0 * s * (1.0 + s2 * (1.0 / 3.0 + s2 * (0.2 + s2 / 7.0)));
+  }
+  return log(x);
+}
+
+fn tanh_accurate(x: f32) -> f32 {
+  if (abs(x) < 0.125) {
+    let x2 = x * x;
+    return x * (1.0 + x2 * (-1.0 / 3.0 + x2 * (2.0 / 15.0 + x2 * (-17.0 / 315.0))));
+  }
+  return tanh(clamp(x, -15.0, 15.0)); // beyond ±15 tanh is ±1 in f32; avoids inf/inf
+}
+
 fn unary_op(x: f32) -> f32 {
   switch OP {
     case 0u: { return -x; }
     case 1u: { return exp(x); }
-    case 2u: { return log(x); }
+    case 2u: { return log_accurate(x); }
     case 3u: { return max(x, 0.0); }
     case 4u: { return 1.0 / (1.0 + exp(-x)); }
-    case 5u: { return tanh(x); }
+    case 5u: { return tanh_accurate(x); }
     case 6u: { return sqrt(x); }
     case 7u: { return abs(x); }
     case 8u: { return p.alpha * x + p.beta; }                 // affine: scalar add / mul
-    case 9u: { return p.alpha; }                               // fill
     case 10u: { return x * x; }                                // square
     case 11u: { return 1.0 / x; }                              // reciprocal
     case 12u: { return select(0.0, 1.0, x > 0.0); }            // step (relu's derivative)
@@ -71,6 +90,13 @@ fn unary(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups)
   let i = index(gid, nwg);
   if (i >= p.n) { return; }
   out[i] = unary_op(a[i]);
+}
+
+@compute @workgroup_size(64)
+fn fill(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = index(gid, nwg);
+  if (i >= p.n) { return; }
+  out[i] = p.alpha;
 }
 
 fn offsets(i: u32) -> vec2<u32> {

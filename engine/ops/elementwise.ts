@@ -9,10 +9,11 @@ import { workgroups1d } from './util.ts';
 import { mul, div, sub } from './binary.ts';
 
 const UNARY: KernelSource = { name: 'elementwise.wgsl', code: source, entry: 'unary' };
+const FILL: KernelSource = { name: 'elementwise.wgsl', code: source, entry: 'fill' };
 
 export const UnaryOp = {
   neg: 0, exp: 1, log: 2, relu: 3, sigmoid: 4, tanh: 5, sqrt: 6, abs: 7,
-  affine: 8, fill: 9, square: 10, reciprocal: 11, step: 12, powScalar: 13, sign: 14, copy: 15,
+  affine: 8, square: 10, reciprocal: 11, step: 12, powScalar: 13, sign: 14, copy: 15,
 } as const;
 
 /** Run the unary kernel (no autodiff). */
@@ -109,9 +110,8 @@ export function full(shape: readonly number[], value: number, like?: Tensor): Te
   finite('full', 'the fill value', value);
   const out = like ? empty(shape, like.rt) : empty(shape);
   const u = new Uniforms().u32(out.size, out.rank).f32(value, 0).build();
-  out.rt.dispatch(UNARY, {
-    overrides: { OP: UnaryOp.fill },
-    buffers: { a: out.buffer(), out: out.buffer() },
+  out.rt.dispatch(FILL, {
+    buffers: { out: out.buffer() },
     uniforms: u,
     workgroups: workgroups1d(out.size),
   });
