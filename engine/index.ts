@@ -5,6 +5,7 @@ export { Runtime, type RuntimeOptions } from './runtime/runtime.ts';
 export { setRuntime, getRuntime } from './runtime/current.ts';
 export { Tensor, tensor, empty, liveTensorCount, sizeOf, type Shape } from './tensor.ts';
 export { scope, keep } from './scope.ts';
+export { Rng } from './random.ts';
 export { noGrad, isGradEnabled } from './autograd/grad-mode.ts';
 export { backward } from './autograd/backward.ts';
 export * from './ops/index.ts';
