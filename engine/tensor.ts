@@ -1,6 +1,6 @@
 import { SamgpuError, fmtShape } from './device/errors.ts';
 import type { PooledBuffer } from './runtime/buffer-pool.ts';
-import type { Runtime } from './runtime/runtime.ts';
+import type { Runtime, BufferRange } from './runtime/runtime.ts';
 import { getRuntime } from './runtime/current.ts';
 import { trackTensor } from './scope.ts';
 import type { TapeNode } from './autograd/tape-node.ts';
@@ -48,6 +48,8 @@ export class Tensor {
   readonly id = nextId++;
   readonly shape: Shape;
   readonly size: number;
+  /** Position of element 0 in the storage, in elements (non-zero only for views into flat storage). */
+  readonly offset: number;
   #storage: Storage | null;
   /** Accumulated gradient (leaves with requiresGrad, after backward). */
   grad: Tensor | null = null;
@@ -56,10 +58,11 @@ export class Tensor {
   node: TapeNode | null = null;
   name?: string;
 
-  constructor(storage: Storage, shape: Shape) {
+  constructor(storage: Storage, shape: Shape, offset = 0) {
     this.#storage = storage;
     this.shape = Object.freeze([...shape]);
     this.size = sizeOf(shape);
+    this.offset = offset;
     liveTensors++;
     trackTensor(this);
   }
@@ -78,8 +81,10 @@ export class Tensor {
     return this.#storage;
   }
 
-  buffer(op?: string): PooledBuffer {
-    return this.storage(op).buf;
+  /** What a kernel binds: the pooled buffer itself, or the range of it this tensor views. */
+  buffer(op?: string): PooledBuffer | BufferRange {
+    const buf = this.storage(op).buf;
+    return this.offset === 0 ? buf : { pooled: buf, offset: this.offset * 4, size: this.size * 4 };
   }
 
   get rt(): Runtime {
@@ -90,7 +95,7 @@ export class Tensor {
   async read(): Promise<Float32Array> {
     const s = this.storage('read');
     if (this.size === 0) return new Float32Array(0);
-    return new Float32Array(await s.rt.read(s.buf, this.size * 4));
+    return new Float32Array(await s.rt.read(s.buf, this.size * 4, this.offset * 4));
   }
 
   /** Read a one-element tensor as a number. */
@@ -103,7 +108,17 @@ export class Tensor {
   view(shape: Shape): Tensor {
     const s = this.storage('view');
     if (sizeOf(shape) !== this.size) throw new SamgpuError(`view: cannot view ${fmtShape(this.shape)} as ${fmtShape(shape)}`);
-    return new Tensor(s.retain(), shape);
+    return new Tensor(s.retain(), shape, this.offset);
+  }
+
+  /** A handle on `size(shape)` elements of this tensor's storage starting at element `offset` (flat parameter views). */
+  viewAt(offset: number, shape: Shape): Tensor {
+    const s = this.storage('viewAt');
+    const align = s.rt.device.limits.minStorageBufferOffsetAlignment;
+    const at = this.offset + offset;
+    if ((at * 4) % align) throw new SamgpuError(`viewAt: offset ${at} elements is not aligned to ${align} bytes`);
+    if (offset < 0 || offset + sizeOf(shape) > this.size) throw new SamgpuError(`viewAt: [${offset}, ${offset + sizeOf(shape)}) is outside a tensor of ${this.size} elements`);
+    return new Tensor(s.retain(), shape, at);
   }
 
   dispose(): void {

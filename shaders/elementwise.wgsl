@@ -99,6 +99,14 @@ fn fill(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   out[i] = p.alpha;
 }
 
+// In place: out += a (gradient accumulation into an existing .grad, e.g. a flat-parameter view).
+@compute @workgroup_size(64)
+fn add_into(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = index(gid, nwg);
+  if (i >= p.n) { return; }
+  out[i] = out[i] + a[i];
+}
+
 fn offsets(i: u32) -> vec2<u32> {
   var rem = i;
   var oa = 0u;

@@ -101,3 +101,17 @@ describe('autograd tape', () => {
     assert.equal(rt.pool.stats().liveBuffers, before);
   });
 });
+
+describe('autograd: gradients that share storage', () => {
+  before(gpu);
+
+  it('two leaves fed through add get independent gradients (in-place accumulation stays separate)', async () => {
+    const a = E.tensor([1, 2]);
+    const c = E.tensor([3, 4]);
+    a.requiresGrad = c.requiresGrad = true;
+    E.backward(E.sum(E.add(a, c)));
+    E.backward(E.sum(E.mulScalar(a, 5)));
+    assert.deepEqual([...(await a.grad!.read())], [6, 6]);
+    assert.deepEqual([...(await c.grad!.read())], [1, 1]);
+  });
+});

@@ -6,7 +6,7 @@ import { keep, scope } from '../scope.ts';
 import type { Tensor } from '../tensor.ts';
 import { noGrad } from './grad-mode.ts';
 import { binaryKernel } from '../ops/binary.ts';
-import { full } from '../ops/elementwise.ts';
+import { addInto, full, unaryKernel } from '../ops/elementwise.ts';
 
 function topoOrder(root: Tensor): Tensor[] {
   const order: Tensor[] = [];
@@ -82,13 +82,19 @@ export function backward(root: Tensor, grad?: Tensor, opts: BackwardOptions = {}
   });
 }
 
+/** A leaf's gradient accumulates in place into an existing `.grad` (which may be a view into
+ * flat gradient storage owned by an optimizer), else becomes its `.grad`. */
 function accumulateLeaf(t: Tensor, g: Tensor): void {
-  const shaped = g.shape.length === t.shape.length && g.shape.every((d, i) => d === t.shape[i]) ? g : g.view(t.shape);
-  if (shaped !== g) g.dispose();
-  if (t.grad) {
-    const sum = binaryKernel('add', t.grad, shaped);
-    t.grad.dispose();
-    shaped.dispose();
-    t.grad = keep(sum);
-  } else t.grad = keep(shaped);
+  if (t.grad && !t.grad.isDisposed) {
+    addInto(t.grad, g);
+    g.dispose();
+    return;
+  }
+  // A gradient passed through unchanged (add, reshape) may share storage with another leaf's
+  // gradient; later in-place accumulation must not write into both, so such a one is copied.
+  const own = g.storage('backward').refs > 1 ? unaryKernel('copy', g) : g;
+  if (own !== g) g.dispose();
+  const shaped = own.shape.length === t.shape.length && own.shape.every((d, i) => d === t.shape[i]) ? own : own.view(t.shape);
+  if (shaped !== own) own.dispose();
+  t.grad = keep(shaped);
 }

@@ -10,6 +10,7 @@ import { mul, div, sub } from './binary.ts';
 
 const UNARY: KernelSource = { name: 'elementwise.wgsl', code: source, entry: 'unary' };
 const FILL: KernelSource = { name: 'elementwise.wgsl', code: source, entry: 'fill' };
+const ADD_INTO: KernelSource = { name: 'elementwise.wgsl', code: source, entry: 'add_into' };
 
 export const UnaryOp = {
   neg: 0, exp: 1, log: 2, relu: 3, sigmoid: 4, tanh: 5, sqrt: 6, abs: 7,
@@ -116,6 +117,20 @@ export function full(shape: readonly number[], value: number, like?: Tensor): Te
     workgroups: workgroups1d(out.size),
   });
   return out;
+}
+
+/** In place: target ← value (no autodiff). */
+export function fillInto(target: Tensor, value: number): void {
+  finite('fillInto', 'the fill value', value);
+  const u = new Uniforms().u32(target.size, target.rank).f32(value, 0).build();
+  target.rt.dispatch(FILL, { buffers: { out: target.buffer('fillInto') }, uniforms: u, workgroups: workgroups1d(target.size) });
+}
+
+/** In place: target ← target + x, same number of elements (no autodiff). */
+export function addInto(target: Tensor, x: Tensor): void {
+  if (target.size !== x.size) throw new SamgpuError(`addInto: ${fmtShape(x.shape)} does not match target ${fmtShape(target.shape)}`);
+  const u = new Uniforms().u32(target.size, target.rank).f32(0, 0).build();
+  target.rt.dispatch(ADD_INTO, { buffers: { a: x.buffer('addInto'), out: target.buffer('addInto') }, uniforms: u, workgroups: workgroups1d(target.size) });
 }
 
 export function zeros(shape: readonly number[], like?: Tensor): Tensor {

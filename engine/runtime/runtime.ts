@@ -3,7 +3,15 @@ import { SamgpuError } from '../device/errors.ts';
 import { BufferPool, type PooledBuffer } from './buffer-pool.ts';
 import { PipelineCache, type KernelSource, type Overrides } from './pipeline-cache.ts';
 
-export type Binding = PooledBuffer | { buffer: GPUBuffer; offset?: number; size?: number };
+/** A range of a pooled buffer (tensors that are views into a larger storage, e.g. flat parameters). */
+export interface BufferRange {
+  pooled: PooledBuffer;
+  /** bytes; a multiple of the device's minStorageBufferOffsetAlignment */
+  offset: number;
+  size: number;
+}
+
+export type Binding = PooledBuffer | BufferRange | { buffer: GPUBuffer; offset?: number; size?: number };
 
 export interface DispatchArgs {
   overrides?: Overrides;
@@ -97,6 +105,9 @@ export class Runtime {
       if ('capacity' in given) {
         given.lastBatch = this.#batch;
         entries.push({ binding: b.binding, resource: { buffer: given.buffer } });
+      } else if ('pooled' in given) {
+        given.pooled.lastBatch = this.#batch;
+        entries.push({ binding: b.binding, resource: { buffer: given.pooled.buffer, offset: given.offset, size: Math.max(4, given.size) } });
       } else {
         entries.push({ binding: b.binding, resource: { buffer: given.buffer, offset: given.offset, size: given.size } });
       }
@@ -122,11 +133,19 @@ export class Runtime {
     return pb;
   }
 
+  /** Overwrite part of a buffer with `data`, after everything recorded so far has read it. */
+  write(dst: PooledBuffer, offsetBytes: number, data: ArrayBufferView): void {
+    // writeBuffer lands on the queue before the open batch: submit what may read the old data first.
+    if (dst.lastBatch >= this.#batch) this.flush();
+    this.device.queue.writeBuffer(dst.buffer, offsetBytes, data.buffer, data.byteOffset, data.byteLength);
+  }
+
   /** Copy `bytes` from one buffer to another, in order with the recorded dispatches. */
-  copy(src: PooledBuffer, dst: PooledBuffer, bytes: number): void {
+  copy(src: PooledBuffer, dst: PooledBuffer, bytes: number, srcOffset = 0, dstOffset = 0): void {
+    if (bytes <= 0) return;
     this.#closePass();
     src.lastBatch = dst.lastBatch = this.#batch;
-    this.#openEncoder().copyBufferToBuffer(src.buffer, 0, dst.buffer, 0, Math.ceil(bytes / 4) * 4);
+    this.#openEncoder().copyBufferToBuffer(src.buffer, srcOffset, dst.buffer, dstOffset, Math.ceil(bytes / 4) * 4);
     this.#commandsInBatch++;
   }
 
@@ -146,14 +165,14 @@ export class Runtime {
   }
 
   /** Read `bytes` from a buffer: flushes, then waits for the GPU. */
-  async read(src: PooledBuffer, bytes: number): Promise<ArrayBuffer> {
+  async read(src: PooledBuffer, bytes: number, offset = 0): Promise<ArrayBuffer> {
     const size = Math.max(4, Math.ceil(bytes / 4) * 4);
     const cap = 2 ** Math.ceil(Math.log2(size));
     const staging = this.#readStaging.get(cap)?.pop() ??
       this.device.createBuffer({ label: 'readback', size: cap, usage: 0x01 | 0x08 /* MAP_READ | COPY_DST */ });
     this.#closePass();
     src.lastBatch = this.#batch;
-    this.#openEncoder().copyBufferToBuffer(src.buffer, 0, staging, 0, size);
+    this.#openEncoder().copyBufferToBuffer(src.buffer, offset, staging, 0, size);
     this.flush();
     try {
       await staging.mapAsync(1 /* GPUMapMode.READ */, 0, size);
