@@ -48,8 +48,7 @@ export class Tensor {
   readonly id = nextId++;
   readonly shape: Shape;
   readonly size: number;
-  /** Position of element 0 in the storage, in elements (non-zero only for views into flat storage). */
-  readonly offset: number;
+  #offset: number;
   #storage: Storage | null;
   /** Accumulated gradient (leaves with requiresGrad, after backward). */
   grad: Tensor | null = null;
@@ -62,9 +61,25 @@ export class Tensor {
     this.#storage = storage;
     this.shape = Object.freeze([...shape]);
     this.size = sizeOf(shape);
-    this.offset = offset;
+    this.#offset = offset;
     liveTensors++;
     trackTensor(this);
+  }
+
+  /** Position of element 0 in the storage, in elements (non-zero only for views into flat storage). */
+  get offset(): number {
+    return this.#offset;
+  }
+
+  /**
+   * Move this handle onto a range of another storage, releasing the old one. Used to pack
+   * parameters into one flat buffer while the user's handles (and module fields) stay valid.
+   */
+  rebind(storage: Storage, offset: number): void {
+    const old = this.storage('rebind');
+    this.#storage = storage.retain();
+    this.#offset = offset;
+    old.release();
   }
 
   get rank(): number {

@@ -1,0 +1,131 @@
+// ResNet-18/50 with torchvision's structure and parameter names (conv1, bn1, layer1.0.conv1,
+// layer1.0.downsample.0, fc, …), so exported torchvision weights load one to one.
+// Stems: 'imagenet' (7×7/2 conv + 3×3/2 max pool) or 'cifar' (3×3/1 conv, no pool).
+import type { Tensor } from '../tensor.ts';
+import type { Rng } from '../random.ts';
+import { add } from '../ops/binary.ts';
+import { relu } from '../ops/elementwise.ts';
+import { flatten } from '../ops/shape.ts';
+import { Module } from '../nn/module.ts';
+import { BatchNorm2d, Conv2d, Linear } from '../nn/layers.ts';
+import { AdaptiveAvgPool2d, Identity, MaxPool2d, Sequential } from '../nn/functional-layers.ts';
+import { getDefaultRng, kaimingNormalFanOut } from '../nn/init.ts';
+
+function conv(inC: number, outC: number, k: number, stride: number, rng: Rng): Conv2d {
+  const c = new Conv2d(inC, outC, k, { stride, padding: (k - 1) >> 1, bias: false, rng });
+  // torchvision: kaiming_normal_(mode='fan_out', nonlinearity='relu')
+  const data = kaimingNormalFanOut(c.weight.size, outC * k * k, rng);
+  const s = c.weight.storage();
+  s.rt.write(s.buf, c.weight.offset * 4, data);
+  return c;
+}
+
+export class BasicBlock extends Module {
+  static readonly expansion = 1;
+  readonly conv1: Conv2d; readonly bn1: BatchNorm2d;
+  readonly conv2: Conv2d; readonly bn2: BatchNorm2d;
+  readonly downsample: Sequential | null;
+
+  constructor(inplanes: number, planes: number, stride: number, rng: Rng) {
+    super();
+    this.conv1 = this.registerModule('conv1', conv(inplanes, planes, 3, stride, rng));
+    this.bn1 = this.registerModule('bn1', new BatchNorm2d(planes));
+    this.conv2 = this.registerModule('conv2', conv(planes, planes, 3, 1, rng));
+    this.bn2 = this.registerModule('bn2', new BatchNorm2d(planes));
+    this.downsample = stride !== 1 || inplanes !== planes
+      ? this.registerModule('downsample', new Sequential(conv(inplanes, planes, 1, stride, rng), new BatchNorm2d(planes)))
+      : null;
+  }
+
+  forward(x: Tensor): Tensor {
+    const out = this.bn2.forward(this.conv2.forward(relu(this.bn1.forward(this.conv1.forward(x)))));
+    return relu(add(out, this.downsample ? this.downsample.forward(x) : x));
+  }
+}
+
+export class Bottleneck extends Module {
+  static readonly expansion = 4;
+  readonly conv1: Conv2d; readonly bn1: BatchNorm2d;
+  readonly conv2: Conv2d; readonly bn2: BatchNorm2d;
+  readonly conv3: Conv2d; readonly bn3: BatchNorm2d;
+  readonly downsample: Sequential | null;
+
+  constructor(inplanes: number, planes: number, stride: number, rng: Rng) {
+    super();
+    const width = planes;
+    this.conv1 = this.registerModule('conv1', conv(inplanes, width, 1, 1, rng));
+    this.bn1 = this.registerModule('bn1', new BatchNorm2d(width));
+    this.conv2 = this.registerModule('conv2', conv(width, width, 3, stride, rng));
+    this.bn2 = this.registerModule('bn2', new BatchNorm2d(width));
+    this.conv3 = this.registerModule('conv3', conv(width, planes * 4, 1, 1, rng));
+    this.bn3 = this.registerModule('bn3', new BatchNorm2d(planes * 4));
+    this.downsample = stride !== 1 || inplanes !== planes * 4
+      ? this.registerModule('downsample', new Sequential(conv(inplanes, planes * 4, 1, stride, rng), new BatchNorm2d(planes * 4)))
+      : null;
+  }
+
+  forward(x: Tensor): Tensor {
+    let out = relu(this.bn1.forward(this.conv1.forward(x)));
+    out = relu(this.bn2.forward(this.conv2.forward(out)));
+    out = this.bn3.forward(this.conv3.forward(out));
+    return relu(add(out, this.downsample ? this.downsample.forward(x) : x));
+  }
+}
+
+export interface ResNetOptions {
+  classes: number;
+  inChannels?: number;
+  stem?: 'imagenet' | 'cifar';
+  rng?: Rng;
+}
+
+type BlockCtor = (typeof BasicBlock | typeof Bottleneck);
+
+export class ResNet extends Module {
+  readonly conv1: Conv2d; readonly bn1: BatchNorm2d;
+  readonly maxpool: Module;
+  readonly layers: Sequential[];
+  readonly avgpool = new AdaptiveAvgPool2d(1);
+  readonly fc: Linear;
+  readonly featureDim: number;
+
+  constructor(block: BlockCtor, counts: [number, number, number, number], opts: ResNetOptions) {
+    super();
+    const rng = opts.rng ?? getDefaultRng();
+    const cifar = opts.stem === 'cifar';
+    this.conv1 = this.registerModule('conv1', conv(opts.inChannels ?? 3, 64, cifar ? 3 : 7, cifar ? 1 : 2, rng));
+    this.bn1 = this.registerModule('bn1', new BatchNorm2d(64));
+    this.maxpool = cifar ? new Identity() : new MaxPool2d(3, { stride: 2, padding: 1 });
+    let inplanes = 64;
+    this.layers = [64, 128, 256, 512].map((planes, i) => {
+      const blocks: Module[] = [];
+      for (let b = 0; b < counts[i]; b++) {
+        blocks.push(new block(inplanes, planes, b === 0 && i > 0 ? 2 : 1, rng));
+        inplanes = planes * block.expansion;
+      }
+      return this.registerModule(`layer${i + 1}`, new Sequential(...blocks));
+    });
+    this.featureDim = 512 * block.expansion;
+    this.fc = this.registerModule('fc', new Linear(this.featureDim, opts.classes, { rng }));
+  }
+
+  /** Penultimate features [N, 512·expansion] (after global average pooling). */
+  features(x: Tensor): Tensor {
+    let y = this.maxpool.forward(relu(this.bn1.forward(this.conv1.forward(x))));
+    for (const l of this.layers) y = l.forward(y);
+    return flatten(this.avgpool.forward(y), 1);
+  }
+
+  forward(x: Tensor): Tensor {
+    return this.fc.forward(this.features(x));
+  }
+}
+
+export function resnet18(opts: ResNetOptions): ResNet {
+  return new ResNet(BasicBlock, [2, 2, 2, 2], opts);
+}
+
+export function resnet50(opts: ResNetOptions): ResNet {
+  return new ResNet(Bottleneck, [3, 4, 6, 3], opts);
+}
+

@@ -1,0 +1,3 @@
+export { SGD, type SGDOptions, type Optimizer } from './sgd.ts';
+export { FlatParameters } from './flat-params.ts';
+export { stepLR, cosineLR, linearWarmup, constantLR, LRScheduler, type Schedule } from './schedules.ts';

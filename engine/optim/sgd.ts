@@ -1,0 +1,94 @@
+// torch.optim.SGD: momentum, dampening, Nesterov, weight decay — one GPU pass over the flat
+// parameter buffer per step.
+import source from '../../shaders/sgd.wgsl';
+import { SamgpuError } from '../device/errors.ts';
+import type { KernelSource } from '../runtime/pipeline-cache.ts';
+import { Uniforms } from '../runtime/uniforms.ts';
+import { empty, type Tensor } from '../tensor.ts';
+import { keep } from '../scope.ts';
+import { workgroups1d } from '../ops/util.ts';
+import { FlatParameters } from './flat-params.ts';
+
+const SGD_STEP: KernelSource = { name: 'sgd.wgsl', code: source, entry: 'sgd_step' };
+
+export interface SGDOptions {
+  lr: number;
+  momentum?: number;
+  dampening?: number;
+  weightDecay?: number;
+  nesterov?: boolean;
+}
+
+function check(name: string, v: number, min = 0): void {
+  if (!Number.isFinite(v) || v < min) throw new SamgpuError(`SGD: ${name} must be a finite number >= ${min}, got ${v}`);
+}
+
+/** Anything that updates parameters from their gradients (SAM wraps one). */
+export interface Optimizer {
+  lr: number;
+  readonly flat: FlatParameters;
+  step(): void;
+  zeroGrad(): void;
+}
+
+export class SGD implements Optimizer {
+  readonly flat: FlatParameters;
+  lr: number;
+  readonly momentum: number;
+  readonly dampening: number;
+  readonly weightDecay: number;
+  readonly nesterov: boolean;
+  #momentumBuf: Tensor | null = null;
+  #unused: Tensor | null = null; // bound in place of the momentum buffer when momentum is 0
+  #steps = 0;
+
+  constructor(params: Tensor[] | FlatParameters, opts: SGDOptions) {
+    check('lr', opts.lr);
+    this.lr = opts.lr;
+    this.momentum = opts.momentum ?? 0;
+    this.dampening = opts.dampening ?? 0;
+    this.weightDecay = opts.weightDecay ?? 0;
+    this.nesterov = opts.nesterov ?? false;
+    check('momentum', this.momentum);
+    check('dampening', this.dampening);
+    check('weightDecay', this.weightDecay);
+    if (this.nesterov && (this.momentum <= 0 || this.dampening !== 0)) {
+      throw new SamgpuError('SGD: Nesterov momentum requires a momentum > 0 and zero dampening');
+    }
+    this.flat = params instanceof FlatParameters ? params : FlatParameters.of(params);
+  }
+
+  get steps(): number {
+    return this.#steps;
+  }
+
+  /** θ ← θ − lr·d from the gradients in `.grad` (one dispatch for all parameters). */
+  step(): void {
+    check('lr', this.lr);
+    const hasMomentum = this.momentum !== 0;
+    if (hasMomentum && !this.#momentumBuf) this.#momentumBuf = this.flat.like();
+    const u = new Uniforms()
+      .u32(this.flat.total, this.nesterov ? 1 : 0, this.#steps === 0 || !this.#momentumBuf ? 1 : 0, hasMomentum ? 1 : 0)
+      .f32(this.lr, this.momentum, this.dampening, this.weightDecay)
+      .build();
+    this.flat.data.rt.dispatch(SGD_STEP, {
+      buffers: {
+        param: this.flat.data.buffer('SGD'),
+        grad: this.flat.grad.buffer('SGD'),
+        momentum_buf: (this.#momentumBuf ?? (this.#unused ??= keep(empty([1], this.flat.data.rt)))).buffer('SGD'),
+      },
+      uniforms: u,
+      workgroups: workgroups1d(this.flat.total),
+    });
+    this.#steps++;
+  }
+
+  zeroGrad(): void {
+    this.flat.zeroGrad();
+  }
+
+  /** Momentum buffer and step count, for checkpoints. */
+  state(): { steps: number; momentum: Tensor | null } {
+    return { steps: this.#steps, momentum: this.#momentumBuf };
+  }
+}
