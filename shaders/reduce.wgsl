@@ -32,10 +32,19 @@ fn identity() -> f32 {
   return bitcast<f32>(p.init_bits);
 }
 
+// The compiler may assume no NaNs and fold `v != v` away, so test the bits.
+fn is_nan(v: f32) -> bool {
+  return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u;
+}
+
 fn combine(acc: f32, v: f32) -> f32 {
+  if (OP != 0u) {
+    if (is_nan(acc)) { return acc; } // NaN propagates (as torch.max)
+    if (is_nan(v)) { return v; }
+  }
   switch OP {
-    case 1u: { return select(max(acc, v), v, v != v); } // NaN propagates
-    case 2u: { return select(min(acc, v), v, v != v); }
+    case 1u: { return max(acc, v); }
+    case 2u: { return min(acc, v); }
     default: { return acc + v; }
   }
 }

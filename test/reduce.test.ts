@@ -65,6 +65,16 @@ describe('reductions: sum, mean, max, min over any axes', () => {
     assert.deepEqual([...(await x.grad!.read())], [0, 0.5, 0.5, 0]);
   });
 
+  it('max and min propagate NaN, as torch.max does', async () => {
+    const x = E.tensor([1, NaN, 2, 5, 4, 3], [2, 3]);
+    const m = await E.max(x, 1).read();
+    assert.ok(Number.isNaN(m[0]) && m[1] === 5, `max rows: ${m}`);
+    assert.ok(Number.isNaN(await E.min(x).item()));
+    const big = new Float32Array(20000).fill(1);
+    big[12345] = NaN;
+    assert.ok(Number.isNaN(await E.max(E.tensor(big)).item()), 'split reduction');
+  });
+
   it('an axis out of range is rejected with the op named', () => {
     const [x] = pair([2, 3], 1);
     assert.throws(() => E.sum(x, 2), /sum: axis 2 is out of range for rank 2/);

@@ -1,0 +1,158 @@
+// Batch normalization with PyTorch's semantics (F.batch_norm): batch statistics in training,
+// running statistics in eval, running stats updated in place with the unbiased variance.
+import source from '../../shaders/batchnorm.wgsl';
+import { SamgpuError, fmtShape } from '../device/errors.ts';
+import type { KernelSource } from '../runtime/pipeline-cache.ts';
+import { Runtime, type Binding } from '../runtime/runtime.ts';
+import { Uniforms } from '../runtime/uniforms.ts';
+import { empty, type Tensor } from '../tensor.ts';
+import { record } from '../autograd/record.ts';
+import { workgroups1d } from './util.ts';
+
+const kernel = (entry: string): KernelSource => ({ name: 'batchnorm.wgsl', code: source, entry });
+const STATS = kernel('bn_stats');
+const STATS_RUNNING = kernel('bn_stats_running');
+const EVAL_STATS = kernel('bn_eval_stats');
+const APPLY = kernel('bn_apply');
+const BWD_REDUCE = kernel('bn_bwd_reduce');
+const BWD_TRAIN = kernel('bn_bwd_apply_train');
+const BWD_EVAL = kernel('bn_bwd_apply_eval');
+
+export interface BatchNormOptions {
+  training: boolean;
+  /** weight of the new batch statistic in the running average (default 0.1) */
+  momentum?: number;
+  eps?: number;
+  /** default: `training`. SAM's second forward passes false to leave the running stats alone. */
+  updateRunningStats?: boolean;
+}
+
+interface Dims {
+  c: number;
+  s: number;
+  m: number;
+  total: number;
+}
+
+function validate(x: Tensor, rm: Tensor | null, rv: Tensor | null, w: Tensor | null, b: Tensor | null, o: BatchNormOptions): Dims {
+  const op = 'batchNorm';
+  if (x.rank < 2 || x.rank > 5) {
+    throw new SamgpuError(`${op}: expected a 2-D to 5-D input [N,C], [N,C,L], [N,C,H,W] or [N,C,D,H,W], got ${fmtShape(x.shape)}`);
+  }
+  const c = x.shape[1];
+  const per = (t: Tensor | null, name: string) => {
+    if (t && (t.rank !== 1 || t.size !== c)) {
+      throw new SamgpuError(`${op}: ${name} ${fmtShape(t.shape)} should be [${c}], one value per channel of input ${fmtShape(x.shape)}`);
+    }
+  };
+  per(rm, 'runningMean');
+  per(rv, 'runningVar');
+  per(w, 'weight');
+  per(b, 'bias');
+  if (!rm !== !rv) throw new SamgpuError(`${op}: runningMean and runningVar must be given together (input ${fmtShape(x.shape)})`);
+  if (!o.training && !rm) throw new SamgpuError(`${op}: eval mode needs runningMean and runningVar (input ${fmtShape(x.shape)})`);
+  const momentum = o.momentum ?? 0.1;
+  const eps = o.eps ?? 1e-5;
+  if (!Number.isFinite(momentum)) throw new SamgpuError(`${op}: momentum must be a finite number, got ${momentum}`);
+  if (!Number.isFinite(eps) || eps < 0) throw new SamgpuError(`${op}: eps must be a finite non-negative number, got ${eps}`);
+  const s = x.shape.slice(2).reduce((a, d) => a * d, 1);
+  const m = x.shape[0] * s;
+  if (o.training && m <= 1) {
+    throw new SamgpuError(`${op}: expected more than 1 value per channel when training, got input ${fmtShape(x.shape)}`);
+  }
+  if (x.size === 0) throw new SamgpuError(`${op}: input ${fmtShape(x.shape)} is empty`);
+  return { c, s, m, total: x.size };
+}
+
+function params(d: Dims, eps: number, momentum: number): ArrayBuffer {
+  return new Uniforms().u32(d.c, d.s, d.m, d.total).f32(eps, momentum).build();
+}
+
+/**
+ * y = (x − mean)/sqrt(var + eps)·weight + bias per channel (dim 1). Training uses the batch's
+ * mean and biased variance and, when `updateRunningStats` (default: training), writes
+ * running ← (1 − momentum)·running + momentum·batch (unbiased variance) into the running
+ * stats' buffers; eval uses the running stats. weight and bias are optional (no affine).
+ */
+export function batchNorm(
+  x: Tensor,
+  runningMean: Tensor | null,
+  runningVar: Tensor | null,
+  weight: Tensor | null,
+  bias: Tensor | null,
+  opts: BatchNormOptions,
+): Tensor {
+  const op = 'batchNorm';
+  const d = validate(x, runningMean, runningVar, weight, bias, opts);
+  const rt = x.rt;
+  const u = params(d, opts.eps ?? 1e-5, opts.momentum ?? 0.1);
+  const training = opts.training;
+  const update = training && (opts.updateRunningStats ?? true) && runningMean !== null;
+
+  // Per-channel mean and 1/sqrt(var + eps), from the batch or (eval) from the running stats.
+  const mean = empty([d.c], rt);
+  const invstd = empty([d.c], rt);
+  const statsOut = { mean_out: mean.buffer(), invstd_out: invstd.buffer() };
+  if (training) {
+    const buffers: Record<string, Binding> = { x: x.buffer(op), ...statsOut };
+    if (update) Object.assign(buffers, { running_mean: runningMean!.buffer(op), running_var: runningVar!.buffer(op) });
+    rt.dispatch(update ? STATS_RUNNING : STATS, { buffers, uniforms: u, workgroups: Runtime.grid(d.c) });
+  } else {
+    rt.dispatch(EVAL_STATS, {
+      buffers: { running_mean: runningMean!.buffer(op), running_var: runningVar!.buffer(op), ...statsOut },
+      uniforms: u,
+      workgroups: workgroups1d(d.c),
+    });
+  }
+
+  // A missing weight or bias is skipped by an override; its binding gets a stand-in never read.
+  const out = empty(x.shape, rt);
+  rt.dispatch(APPLY, {
+    overrides: { HAS_WEIGHT: weight !== null, HAS_BIAS: bias !== null },
+    buffers: {
+      x: x.buffer(op),
+      mean: mean.buffer(),
+      invstd: invstd.buffer(),
+      weight: weight ? weight.buffer(op) : mean.buffer(),
+      bias: bias ? bias.buffer(op) : mean.buffer(),
+      out: out.buffer(),
+    },
+    uniforms: u,
+    workgroups: workgroups1d(d.total),
+  });
+
+  const inputs = [x, ...(weight ? [weight] : []), ...(bias ? [bias] : [])];
+  const toSave = [x, mean, invstd, ...(weight ? [weight] : [])];
+  record(op, out, inputs, toSave, ([xs, ms, is, ws]) => (g) => {
+    const needX = x.requiresGrad;
+    const needAffine = (weight?.requiresGrad ?? false) || (bias?.requiresGrad ?? false);
+    const common = { x: xs.buffer(op), grad: g.buffer(op), mean: ms.buffer(op), invstd: is.buffer(op) };
+    // Σg is dbias and Σg·x̂ is dweight; training's dx needs both too.
+    const sumG = empty([d.c], rt);
+    const sumGxhat = empty([d.c], rt);
+    if (needAffine || (training && needX)) {
+      rt.dispatch(BWD_REDUCE, {
+        buffers: { ...common, sum_g_out: sumG.buffer(), sum_gxhat_out: sumGxhat.buffer() },
+        uniforms: u,
+        workgroups: Runtime.grid(d.c),
+      });
+    }
+    let dx: Tensor | null = null;
+    if (needX) {
+      dx = empty(x.shape, rt);
+      const buffers: Record<string, Binding> = { ...common, weight: ws ? ws.buffer(op) : ms.buffer(op), out: dx.buffer() };
+      if (training) Object.assign(buffers, { sum_g: sumG.buffer(), sum_gxhat: sumGxhat.buffer() });
+      rt.dispatch(training ? BWD_TRAIN : BWD_EVAL, {
+        overrides: { HAS_WEIGHT: ws !== undefined },
+        buffers,
+        uniforms: u,
+        workgroups: workgroups1d(d.total),
+      });
+    }
+    // Unreturned tensors are freed by the backward sweep's scope.
+    return [dx, ...(weight ? [weight.requiresGrad ? sumGxhat : null] : []), ...(bias ? [bias.requiresGrad ? sumG : null] : [])];
+  });
+  mean.dispose();
+  invstd.dispose();
+  return out;
+}
