@@ -62,7 +62,8 @@ export function assertClose(actual: ArrayLike<number>, expected: ArrayLike<numbe
   }
 }
 
-export async function assertTensorClose(t: Tensor, e: Nd, rtol: number, what = ''): Promise<void> {
+/** `floor`: errors are relative to max(|eᵢ|, floor·max|e|); sums with cancellation (matmul, conv) use 1e-2. */
+export async function assertTensorClose(t: Tensor, e: Nd, rtol: number, what = '', floor = 1e-3): Promise<void> {
   assert.deepEqual([...t.shape], e.shape, `${what}: shape`);
-  assertClose(await t.read(), e.data, rtol, what);
+  assertClose(await t.read(), e.data, rtol, what, floor);
 }

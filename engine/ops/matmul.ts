@@ -11,20 +11,47 @@ import { broadcastShapes, contiguousStrides, sameRuntime } from './util.ts';
 import { sumTo } from './binary.ts';
 import { reshape } from './shape.ts';
 
-const TILED: KernelSource = { name: 'matmul.wgsl', code: source, entry: 'matmul_tiled' };
-const REGISTER: KernelSource = { name: 'matmul.wgsl', code: source, entry: 'matmul_register' };
+// The kernels after the marker use subgroup builtins: they are compiled as a second module with
+// `enable subgroups;` prepended, only on devices that have the feature.
+const SG_MARK = '// ==== SUBGROUP KERNELS';
+const BASE_CODE = source.slice(0, source.indexOf(SG_MARK));
+const SG_CODE = `enable subgroups;\n${source}`;
+const TILED: KernelSource = { name: 'matmul.wgsl', code: BASE_CODE, entry: 'matmul_tiled' };
+const REGISTER: KernelSource = { name: 'matmul.wgsl', code: BASE_CODE, entry: 'matmul_register' };
+const SG4: KernelSource = { name: 'matmul.wgsl+subgroups', code: SG_CODE, entry: 'matmul_sg4' };
+const SG1: KernelSource = { name: 'matmul.wgsl+subgroups', code: SG_CODE, entry: 'matmul_sg1' };
+/** Output block of one matmul_sg4 / matmul_sg1 workgroup (SG_TM × 8 lanes rows, 4 × SG_TN4 columns). */
+const SG4_ROWS = 32;
+const SG4_COLS = 16;
 
 /** Tile configuration per adapter: shared-memory tiles on GPUs, register blocks on CPU adapters. */
 export interface MatmulConfig {
-  kernel: 'tiled' | 'register';
-  /** register kernel: rows per thread and threads per workgroup along N and M */
+  /**
+   * tiled: shared-memory 64×64 tiles (GPUs). register: no shared memory, TM × 4·TN4 outputs
+   * per thread (CPU adapters without subgroups). subgroup: 8-lane subgroup kernels for CPU
+   * adapters whose subgroup size is exactly 8 (lavapipe), 32×16 outputs per workgroup: vec4
+   * loads (matmul_sg4) when K % 4 == 0, N % 4 == 0 (unless transB) and M % 4 == 0 (if transA),
+   * scalar loads (matmul_sg1) otherwise. Every kernel takes every shape.
+   */
+  kernel: 'tiled' | 'register' | 'subgroup';
+  /**
+   * register kernel: rows per thread (≤ 8), vec4 column groups per thread (1 or 2, default 1),
+   * threads per workgroup along N and M. The subgroup kernels' blocks are fixed in the shader
+   * (SG_TM, SG_TN4).
+   */
   tm: number;
+  tn4?: number;
   wgx: number;
   wgy: number;
 }
 
 export function matmulConfig(rt: Runtime): MatmulConfig {
-  return rt.gpu.info.isSoftware ? { kernel: 'register', tm: 4, wgx: 8, wgy: 8 } : { kernel: 'tiled', tm: 4, wgx: 16, wgy: 16 };
+  const info = rt.gpu.info;
+  if (!info.isSoftware) return { kernel: 'tiled', tm: 4, wgx: 16, wgy: 16 };
+  const sg8 = rt.gpu.hasFeature('subgroups' as GPUFeatureName) && info.subgroupMinSize === 8 && info.subgroupMaxSize === 8;
+  // register (no subgroups): 8 rows × 8 columns per thread measured 20 GFLOP/s at 1024³ on
+  // lavapipe, 8 × 4 13–14.5, 4 × 4 11.5 (bench/NOTES.md).
+  return sg8 ? { kernel: 'subgroup', tm: 8, tn4: 2, wgx: 8, wgy: 8 } : { kernel: 'register', tm: 8, tn4: 2, wgx: 8, wgy: 8 };
 }
 
 /**
@@ -60,7 +87,15 @@ export function matmulKernel(a: Tensor, b: Tensor, transA = false, transB = fals
     .build();
   const c = cfg ?? matmulConfig(rt);
   const buffers = { a: a.buffer('matmul'), b: b.buffer('matmul'), c: out.buffer() };
-  if (c.kernel === 'tiled') {
+  const aligned = Ka % 4 === 0 && (transA ? M % 4 === 0 : true) && (transB ? true : N % 4 === 0);
+  if (c.kernel === 'subgroup') {
+    rt.dispatch(aligned ? SG4 : SG1, {
+      overrides: { TRANS_A: transA, TRANS_B: transB },
+      buffers: aligned ? { a4: buffers.a, b4: buffers.b, c: buffers.c } : buffers,
+      uniforms: u,
+      workgroups: [Math.ceil(N / SG4_COLS), Math.ceil(M / SG4_ROWS), nBatch],
+    });
+  } else if (c.kernel === 'tiled') {
     rt.dispatch(TILED, {
       overrides: { TRANS_A: transA, TRANS_B: transB },
       buffers,
@@ -68,11 +103,13 @@ export function matmulKernel(a: Tensor, b: Tensor, transA = false, transB = fals
       workgroups: [Math.ceil(N / 64), Math.ceil(M / 64), nBatch],
     });
   } else {
+    const tn4 = c.tn4 ?? 1;
+    if (c.tm < 1 || c.tm > 8 || (tn4 !== 1 && tn4 !== 2)) throw new SamgpuError(`matmul: register kernel needs 1 ≤ tm ≤ 8 and tn4 ∈ {1, 2}, got ${c.tm}, ${tn4}`);
     rt.dispatch(REGISTER, {
-      overrides: { TRANS_A: transA, TRANS_B: transB, TM: c.tm, WG_X: c.wgx, WG_Y: c.wgy },
+      overrides: { TRANS_A: transA, TRANS_B: transB, TM: c.tm, TN4: tn4, WG_X: c.wgx, WG_Y: c.wgy },
       buffers,
       uniforms: u,
-      workgroups: [Math.ceil(N / (4 * c.wgx)), Math.ceil(M / (c.tm * c.wgy)), nBatch],
+      workgroups: [Math.ceil(N / (4 * tn4 * c.wgx)), Math.ceil(M / (c.tm * c.wgy)), nBatch],
     });
   }
   return out;

@@ -27,7 +27,8 @@ export interface RuntimeOptions {
   maxDispatchesPerBatch?: number;
 }
 
-const UNIFORM_ARENA_BYTES = 1 << 16;
+// Room for a full batch of dispatches with the largest uniforms (bound 256 bytes at a time).
+const UNIFORM_ARENA_BYTES = 1 << 19;
 const MAX_WORKGROUPS_PER_DIM = 65535;
 
 /**

@@ -1,0 +1,135 @@
+// Benchmarks: `npm run bench -- CASE [CASE ...]` (cases: matmul). Writes bench/RESULTS.md.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { cpus } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { init } from '../engine/node.ts';
+import type { Runtime } from '../engine/index.ts';
+import { matmulConfig } from '../engine/ops/matmul.ts';
+import { benchMatmul, benchOverhead } from './matmul.ts';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const SIZES = [256, 512, 1024, 2048];
+
+interface NumpyResult {
+  label: string;
+  gflops?: Record<string, number>;
+  skipped?: string;
+  version?: string;
+  blas?: string[];
+}
+
+function numpy(label: string, env: NodeJS.ProcessEnv): NumpyResult {
+  const py = '/usr/bin/python3';
+  if (!existsSync(py)) return { label, skipped: `${py} not found` };
+  const r = spawnSync(py, [join(here, 'numpy_matmul.py'), ...SIZES.map(String)], { env, encoding: 'utf8', timeout: 600_000 });
+  if (r.error) return { label, skipped: `could not run ${py}: ${r.error.message}` };
+  const line = r.stdout.trim().split('\n').pop() ?? '';
+  try {
+    const j = JSON.parse(line);
+    if (j.error) return { label, skipped: j.error };
+    return { label, gflops: j.gflops, version: j.numpy, blas: j.blas };
+  } catch {
+    return { label, skipped: `numpy_matmul.py exited ${r.status}: ${(r.stderr || line).trim().slice(0, 200)}` };
+  }
+}
+
+function adapterName(rt: Runtime): string {
+  const i = rt.gpu.info as unknown as Record<string, unknown>;
+  const kind = i.isSoftware ? 'software adapter' : 'hardware adapter';
+  return `${i.description || i.device || i.vendor} (vendor ${i.vendor || '?'}, ${i.architecture || '?'}; ${kind})`;
+}
+
+/** CPU time used by other processes while `fn` runs, in cores (Linux /proc/stat; null elsewhere). */
+async function otherLoad<T>(fn: () => Promise<T>): Promise<[T, number | null]> {
+  const busy = () => {
+    try {
+      const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+      return (f.reduce((x, y) => x + y, 0) - f[3] - f[4]) / 100; // seconds, minus idle and iowait
+    } catch {
+      return null;
+    }
+  };
+  const b0 = busy(), c0 = process.cpuUsage(), t0 = performance.now();
+  const r = await fn();
+  const b1 = busy(), c1 = process.cpuUsage(c0), wall = (performance.now() - t0) / 1000;
+  if (b0 === null || b1 === null || wall < 0.05) return [r, null];
+  return [r, Math.max(0, (b1 - b0 - (c1.user + c1.system) / 1e6) / wall)];
+}
+
+const f1 = (x: number | undefined) => (x === undefined ? '—' : x.toFixed(1));
+
+async function caseMatmul(rt: Runtime): Promise<string> {
+  const cfg = matmulConfig(rt);
+  const rows = [];
+  for (const n of SIZES) {
+    const [r, other] = await otherLoad(() => benchMatmul(rt, n, cfg));
+    rows.push({ ...r, other });
+    console.error(`  matmul ${n}³: ${r.gflops.toFixed(1)} GFLOP/s (median of ${r.reps}, ${r.medianMs.toFixed(1)} ms; other processes ${other === null ? '?' : other.toFixed(2)} cores)`);
+  }
+  const ov = await benchOverhead(rt);
+  // numpy after ours, so its threads don't overlap our timings.
+  const asSet = numpy('numpy (env as set)', process.env);
+  const env2 = { ...process.env };
+  delete env2.OPENBLAS_CORETYPE;
+  delete env2.OPENBLAS_L2_SIZE;
+  const unset = numpy('numpy (OPENBLAS_CORETYPE, OPENBLAS_L2_SIZE unset)', env2);
+  const nps = [asSet, unset];
+  const lines: string[] = [];
+  lines.push(`matmul, f32, C = A·B, n×n×n; kernel config: ${JSON.stringify(cfg)}`);
+  lines.push(`OPENBLAS_CORETYPE=${process.env.OPENBLAS_CORETYPE ?? '(unset)'} OPENBLAS_L2_SIZE=${process.env.OPENBLAS_L2_SIZE ?? '(unset)'} LP_NUM_THREADS=${process.env.LP_NUM_THREADS ?? '(unset)'}`);
+  lines.push('', `The machine has ${cpus().length} CPUs; "other load" is the CPU time other processes used during each row (more than ~0.2 cores means the row is slowed by contention).`, '');
+  const head = ['n', 'samgpu GFLOP/s', 'ms (median)', 'other load (cores)'];
+  for (const np of nps) if (np.gflops) head.push(`${np.label} GFLOP/s`, 'samgpu / numpy');
+  lines.push(`| ${head.join(' | ')} |`);
+  lines.push(`|${head.map(() => '---').join('|')}|`);
+  for (const r of rows) {
+    const cells = [`${r.size}`, f1(r.gflops), r.medianMs.toFixed(1), r.other === null ? '?' : r.other.toFixed(2)];
+    for (const np of nps) {
+      if (!np.gflops) continue;
+      const g = np.gflops[String(r.size)];
+      cells.push(f1(g), g ? `${((100 * r.gflops) / g).toFixed(0)}%` : '—');
+    }
+    lines.push(`| ${cells.join(' | ')} |`);
+  }
+  for (const np of nps) {
+    if (np.skipped) lines.push('', `${np.label}: skipped (${np.skipped})`);
+    else if (np.version) lines.push('', `${np.label}: numpy ${np.version}, BLAS ${np.blas?.length ? np.blas.join(', ') : '(not found in the process maps)'}`);
+  }
+  if (nps.some((np) => np.blas?.length && !np.blas.some((l) => /openblas|mkl|blis/i.test(l)))) {
+    lines.push('', 'numpy is linked to the reference BLAS here (no OpenBLAS installed), single-threaded: the OPENBLAS_* variables have no effect.');
+  }
+  lines.push('');
+  lines.push(`Dispatch overhead: ${ov.dispatches} elementwise adds of 4-element tensors, then one sync (${ov.submits} submit(s): the runtime also submits when its 64 KiB uniform arena fills):`);
+  lines.push(`${ov.usPerDispatch.toFixed(1)} µs per dispatch (recording alone ${ov.usRecordPerDispatch.toFixed(1)} µs); one submit-and-wait (one tiny dispatch + sync): ${ov.usSubmitWait.toFixed(0)} µs (median of 30).`);
+  return lines.join('\n');
+}
+
+const CASES: Record<string, (rt: Runtime) => Promise<string>> = { matmul: caseMatmul };
+
+const names = process.argv.slice(2);
+if (!names.length || names.some((n) => !CASES[n])) {
+  console.error(`usage: npm run bench -- CASE [CASE ...]   (cases: ${Object.keys(CASES).join(', ')})`);
+  process.exit(2);
+}
+const rt = await init({ maxDispatchesPerBatch: 4096 });
+const adapter = adapterName(rt);
+const sections: string[] = [];
+for (const name of names) {
+  console.error(`bench ${name} on ${adapter}`);
+  const text = await CASES[name](rt);
+  const section = [`## ${name}`, '', `\`npm run bench -- ${names.join(' ')}\`, ${new Date().toISOString()}, adapter: ${adapter}, node ${process.version}`, '', text].join('\n');
+  console.log(`\n${section}\n`);
+  sections.push(section);
+}
+// RESULTS.md: the latest run of each case (a section per case, replaced when rerun).
+const file = join(here, 'RESULTS.md');
+const intro = '# Benchmark results\n\nWritten by `npm run bench -- CASE`; each section is the latest run of that case. See bench/NOTES.md for how the matmul kernels got here.\n';
+let old = existsSync(file) ? readFileSync(file, 'utf8') : intro;
+for (const [i, name] of names.entries()) {
+  const re = new RegExp(`## ${name}\\n[\\s\\S]*?(?=\\n## |$)`);
+  old = re.test(old) ? old.replace(re, sections[i] + '\n') : `${old.trimEnd()}\n\n${sections[i]}\n`;
+}
+writeFileSync(file, old);
+process.exit(0);
