@@ -1,4 +1,4 @@
-// Benchmarks: `npm run bench -- CASE [CASE ...]` (cases: matmul). Writes bench/RESULTS.md.
+// Benchmarks: `npm run bench -- CASE [CASE ...]` (cases: matmul, convnet, sam). Writes bench/RESULTS.md.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -8,6 +8,8 @@ import { init } from '../engine/node.ts';
 import type { Runtime } from '../engine/index.ts';
 import { matmulConfig } from '../engine/ops/matmul.ts';
 import { benchMatmul, benchOverhead } from './matmul.ts';
+import { benchConvLayers } from './convnet.ts';
+import { benchTrainSteps } from './train-step.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const SIZES = [256, 512, 1024, 2048];
@@ -101,12 +103,44 @@ async function caseMatmul(rt: Runtime): Promise<string> {
     lines.push('', 'numpy is linked to the reference BLAS here (no OpenBLAS installed), single-threaded: the OPENBLAS_* variables have no effect.');
   }
   lines.push('');
-  lines.push(`Dispatch overhead: ${ov.dispatches} elementwise adds of 4-element tensors, then one sync (${ov.submits} submit(s): the runtime also submits when its 64 KiB uniform arena fills):`);
+  lines.push(`Dispatch overhead: ${ov.dispatches} elementwise adds of 4-element tensors, then one sync (${ov.submits} submit(s): the runtime submits every maxDispatchesPerBatch dispatches, 4096 in this bench):`);
   lines.push(`${ov.usPerDispatch.toFixed(1)} µs per dispatch (recording alone ${ov.usRecordPerDispatch.toFixed(1)} µs); one submit-and-wait (one tiny dispatch + sync): ${ov.usSubmitWait.toFixed(0)} µs (median of 30).`);
   return lines.join('\n');
 }
 
-const CASES: Record<string, (rt: Runtime) => Promise<string>> = { matmul: caseMatmul };
+async function caseConvnet(rt: Runtime): Promise<string> {
+  const rows = await benchConvLayers(rt);
+  let mm: number | undefined;
+  try {
+    mm = (await benchMatmul(rt, 1024)).gflops;
+  } catch {
+    mm = undefined;
+  }
+  const lines = ['conv2d, f32, NCHW; GFLOP/s = 2·(output elements)·Cin·kH·kW / time, the same count for each backward GEMM.', ''];
+  lines.push(`| layer | GFLOP | forward GFLOP/s | input-grad GFLOP/s | weight-grad GFLOP/s | forward ms | input-grad ms | weight-grad ms |`);
+  lines.push('|---|---|---|---|---|---|---|---|');
+  for (const r of rows) {
+    lines.push(`| ${r.name} | ${r.gflop.toFixed(2)} | ${f1(r.gflop / r.fwd * 1e3)} | ${f1(r.gflop / r.dInput * 1e3)} | ${f1(r.gflop / r.dWeight * 1e3)} | ${r.fwd.toFixed(1)} | ${r.dInput.toFixed(1)} | ${r.dWeight.toFixed(1)} |`);
+  }
+  if (mm) lines.push('', `matmul 1024³ in the same run: ${f1(mm)} GFLOP/s (conv layers should stay within 1.5× of it).`);
+  const { timings } = await benchTrainSteps(rt, ['sgd']);
+  lines.push('', `Small-CNN training step (batch 128, 3×64×32, 2 classes, cross-entropy, SGD momentum 0.9, weight decay 5e-4): ${timings[0].medianMs.toFixed(0)} ms (median of ${timings[0].reps}, each followed by a sync).`);
+  return lines.join('\n');
+}
+
+async function caseSam(rt: Runtime): Promise<string> {
+  const { timings, samExtraBytes, paramBytes } = await benchTrainSteps(rt, ['sgd', 'sam', 'lsam', 'sam+weights']);
+  const ms = Object.fromEntries(timings.map((t) => [t.name, t.medianMs]));
+  const lines = ['Small-CNN training step, batch 128, 3×64×32, 2 classes; base optimizer SGD (momentum 0.9, weight decay 5e-4); ρ = 0.05. Median of 7 steps after 2 warm-up steps, each followed by a sync.', ''];
+  lines.push('| optimizer | ms / step | ratio to SGD |', '|---|---|---|');
+  for (const t of timings) lines.push(`| ${t.name} | ${t.medianMs.toFixed(0)} | ${(t.medianMs / ms.sgd).toFixed(3)} |`);
+  lines.push('', `SAM/SGD = ${(ms.sam / ms.sgd).toFixed(3)} (goal ≤ 2.05; the two forward–backward passes alone make 2.0).`);
+  lines.push(`Importance-weight diagnostics (λ at θ and λ̃ at θ̃ every step, kept on the GPU): ${(100 * (ms['sam+weights'] / ms.sam - 1)).toFixed(1)}% over SAM (goal ≤ 2%).`);
+  lines.push(`Extra GPU memory SAM holds: ${(samExtraBytes / 1024).toFixed(1)} KiB for ${(paramBytes / 1024).toFixed(1)} KiB of (padded) parameters: ${(samExtraBytes / paramBytes).toFixed(3)} parameter copies (goal: one).`);
+  return lines.join('\n');
+}
+
+const CASES: Record<string, (rt: Runtime) => Promise<string>> = { matmul: caseMatmul, convnet: caseConvnet, sam: caseSam };
 
 const names = process.argv.slice(2);
 if (!names.length || names.some((n) => !CASES[n])) {

@@ -9,6 +9,12 @@ export { Rng } from './random.ts';
 export { noGrad, isGradEnabled } from './autograd/grad-mode.ts';
 export { backward } from './autograd/backward.ts';
 export * from './ops/index.ts';
+export * as nn from './nn/index.ts';
+export * as optim from './optim/index.ts';
+export * as models from './models/index.ts';
+export { manualSeed } from './nn/init.ts';
+export { parseSafetensors, serializeSafetensors } from './io/safetensors.ts';
+export { saveStateDict, loadStateDict } from './io/state-dict.ts';
 
 import { GpuDevice, type DeviceOptions } from './device/gpu-device.ts';
 import { Runtime, type RuntimeOptions } from './runtime/runtime.ts';

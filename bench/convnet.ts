@@ -1,0 +1,62 @@
+// conv2d throughput (forward, input gradient, weight gradient) on the paper-CNN layers and a
+// ResNet-18 3×3 layer, and the small-CNN training step with SGD.
+import { tensor, Rng, type Runtime, type Tensor } from '../engine/index.ts';
+import { conv2dGeometry, conv2dForwardKernel, conv2dBackwardInputKernel, conv2dBackwardWeightKernel, type Conv2dOptions } from '../engine/ops/conv2d.ts';
+import { median } from './train-step.ts';
+
+export interface ConvLayer {
+  name: string;
+  x: [number, number, number, number];
+  w: [number, number, number, number];
+  opts: Conv2dOptions;
+}
+
+export const LAYERS: ConvLayer[] = [
+  { name: 'paper conv1 3→32 k5 s2 (128×3×64×32)', x: [128, 3, 64, 32], w: [32, 3, 5, 5], opts: { stride: 2, padding: 2 } },
+  { name: 'paper conv2 32→64 k3 s2 (128×32×32×16)', x: [128, 32, 32, 16], w: [64, 32, 3, 3], opts: { stride: 2, padding: 1 } },
+  { name: 'paper conv3 64→128 k3 s2 (128×64×16×8)', x: [128, 64, 16, 8], w: [128, 64, 3, 3], opts: { stride: 2, padding: 1 } },
+  { name: 'ResNet-18 layer1 64→64 k3 s1 (32×64×32×32)', x: [32, 64, 32, 32], w: [64, 64, 3, 3], opts: { stride: 1, padding: 1 } },
+];
+
+export interface ConvRow {
+  name: string;
+  gflop: number;
+  fwd: number;
+  dInput: number;
+  dWeight: number;
+}
+
+async function timeIt(rt: Runtime, fn: () => Tensor, reps = 5): Promise<number> {
+  fn().dispose();
+  await rt.sync();
+  const ts: number[] = [];
+  for (let i = 0; i < reps; i++) {
+    const t = performance.now();
+    const out = fn();
+    await rt.sync();
+    ts.push(performance.now() - t);
+    out.dispose();
+  }
+  return median(ts);
+}
+
+export async function benchConvLayers(rt: Runtime): Promise<ConvRow[]> {
+  const rows: ConvRow[] = [];
+  const rng = new Rng(3);
+  for (const l of LAYERS) {
+    const g = conv2dGeometry(l.x, l.w, null, l.opts);
+    const x = tensor(rng.uniform(l.x.reduce((a, b) => a * b), -1, 1), l.x, rt);
+    const w = tensor(rng.uniform(l.w.reduce((a, b) => a * b), -1, 1), l.w, rt);
+    const y = conv2dForwardKernel(x, w, null, g);
+    const dy = tensor(rng.uniform(y.size, -1, 1), y.shape, rt);
+    y.dispose();
+    // multiply-adds of the forward; each backward GEMM does the same count
+    const flop = 2 * dy.size * l.w[1] * l.w[2] * l.w[3] / 1e9;
+    const fwd = await timeIt(rt, () => conv2dForwardKernel(x, w, null, g));
+    const dInput = await timeIt(rt, () => conv2dBackwardInputKernel(dy, w, g));
+    const dWeight = await timeIt(rt, () => conv2dBackwardWeightKernel(dy, x, g));
+    rows.push({ name: l.name, gflop: flop, fwd, dInput, dWeight });
+    for (const t of [x, w, dy]) t.dispose();
+  }
+  return rows;
+}
