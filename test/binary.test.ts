@@ -58,6 +58,11 @@ describe('elementwise binary ops with broadcasting', () => {
     assert.throws(() => E.add(a, b), /add: shapes \[3,4\] and \[5\] do not broadcast/);
   });
 
+  it('a rank beyond the supported 8 is rejected with the shape named', () => {
+    const [a] = pair([1, 1, 1, 1, 1, 1, 1, 1, 2], 1);
+    assert.throws(() => E.mul(a, a), /mul: rank 9 \(shape \[1,1,1,1,1,1,1,1,2\]\) exceeds the supported 8/);
+  });
+
   it('a disposed input is rejected with the op named', () => {
     const [a] = pair([3], 1);
     const [b] = pair([3], 2);

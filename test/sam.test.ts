@@ -129,3 +129,39 @@ describe('SAM on the small CNN against PyTorch (davda54/sam semantics, 3 steps)'
     });
   }
 });
+
+describe('SAM m-sharpness (per-chunk ascents within a batch)', () => {
+  before(gpu);
+
+  it('with one chunk equals the plain SAM step bit for bit', async () => {
+    const x = E.tensor(X, [N, D]);
+    const y = E.tensor(Y, [N]);
+    const a = mlp();
+    const b = mlp();
+    const sa = new SAM(a, new SGD(a.parameters(), { lr: 0.1, momentum: 0.9 }), { rho: 0.3 });
+    const sb = new SAM(b, new SGD(b.parameters(), { lr: 0.1, momentum: 0.9 }), { rho: 0.3 });
+    for (let s = 0; s < 2; s++) {
+      sa.step(() => { const l = crossEntropy(a.forward(x), y); E.backward(l); return l; }).dispose();
+      sb.stepChunks(() => { const l = crossEntropy(b.forward(x), y); E.backward(l); return l; }, 1).dispose();
+    }
+    const pa = a.parameters(), pb = b.parameters();
+    for (let i = 0; i < pa.length; i++) assert.deepEqual(await pb[i].read(), await pa[i].read());
+  });
+
+  it('with two chunks steps with the mean of the per-chunk phantom gradients (float64 reference)', async () => {
+    const model = mlp();
+    const p0 = await params64(model);
+    const halves = [[0, 3], [3, 6]].map(([s, e]) => ({ x: E.tensor(X.slice(s * D, e * D), [e - s, D]), y: E.tensor(Y.slice(s, e), [e - s]) }));
+    const sam = new SAM(model, new SGD(model.parameters(), { lr: 0.1 }), { rho: 0.4 });
+    sam.stepChunks((_, j) => { const l = crossEntropy(model.forward(halves[j].x), halves[j].y); E.backward(l); return l; }, 2).dispose();
+    // Reference: plain SGD (lr 0.1) with the mean of two one-step SAM gradients, each on its half.
+    const o = { rho: 0.4, eps: 1e-12, adaptive: false, eta: 0.01, l2: 0, perturb: [...NAMES], lr: 1, momentum: 0, weightDecay: 0 };
+    const stepped = [0, 1].map((j) => samReference(p0, Float64Array.from(X.slice(j * 3 * D, (j + 1) * 3 * D)), Y.slice(j * 3, (j + 1) * 3), [D, H, C], o, 1));
+    const got = await params64(model);
+    for (const k of ['w1', 'b1', 'w2', 'b2'] as const) {
+      // with lr 1, θ − stepped_j = g̃_j; the engine did θ − 0.1·mean_j g̃_j
+      const expected = p0[k].map((v, i) => v - 0.1 * ((v - stepped[0][k][i]) + (v - stepped[1][k][i])) / 2);
+      assertClose(got[k], expected, 1e-5, `m-sharpness ${k}`);
+    }
+  });
+});

@@ -12,6 +12,8 @@ import { Uniforms } from '../runtime/uniforms.ts';
 import { empty, type Tensor } from '../tensor.ts';
 import { keep, scope } from '../scope.ts';
 import { workgroups1d } from '../ops/util.ts';
+import { addInto, fillInto, unaryKernel } from '../ops/elementwise.ts';
+import { binaryKernel } from '../ops/binary.ts';
 import type { Module } from '../nn/module.ts';
 import { setBatchNormStatsUpdate } from '../nn/layers.ts';
 import type { Optimizer } from './sgd.ts';
@@ -75,6 +77,7 @@ export class SAM {
   readonly #state: Tensor; // [‖g‖, scale]
   readonly #paramRanges: { start: number; n: number }[];
   #ascended = false;
+  #accum: Tensor | null = null;
 
   constructor(model: Module, base: Optimizer, opts: SAMOptions) {
     if (!Number.isFinite(opts.rho) || opts.rho < 0) throw new SamgpuError(`SAM: rho must be a finite number >= 0, got ${opts.rho}`);
@@ -220,6 +223,50 @@ export class SAM {
     }
     this.descend();
     return loss;
+  }
+
+  /**
+   * m-sharpness (Foret et al.): the batch is split into `chunks` parts, each with its own
+   * ascent: g̃ⱼ = ∇Lⱼ(θ + ρ·gⱼ/‖gⱼ‖), and the base optimizer steps with the mean of the g̃ⱼ.
+   * `closure(pass, chunk)` runs forward + backward on chunk `chunk`. Holds one more
+   * parameter-sized buffer (the running sum). Returns the mean first-pass loss.
+   */
+  stepChunks(closure: (pass: 0 | 1, chunk: number) => Tensor, chunks: number): Tensor {
+    if (!Number.isInteger(chunks) || chunks < 1) throw new SamgpuError(`SAM.stepChunks: chunks must be a positive integer, got ${chunks}`);
+    const flat = this.base.flat;
+    this.#accum ??= flat.like();
+    fillInto(this.#accum, 0);
+    let lossSum: Tensor | null = null;
+    for (let j = 0; j < chunks; j++) {
+      this.base.zeroGrad();
+      const l = scope(() => closure(0, j));
+      if (lossSum) {
+        const next: Tensor = keep(binaryKernel('add', lossSum, l));
+        lossSum.dispose();
+        l.dispose();
+        lossSum = next;
+      } else lossSum = keep(l);
+      this.ascend();
+      this.base.zeroGrad();
+      const prev = this.secondPassBatchNormUpdate ? null : setBatchNormStatsUpdate(this.model, false);
+      try {
+        scope(() => closure(1, j)).dispose();
+      } finally {
+        if (prev) restoreBatchNorm(this.model, prev);
+      }
+      if (this.l2) this.#addL2(); // the L2 term at θ̃ⱼ
+      addInto(this.#accum, flat.grad);
+      // back to θ without stepping: the step comes once, with the mean gradient
+      flat.data.rt.copy(this.#saved.storage().buf, flat.data.storage().buf, flat.total * 4);
+      this.#ascended = false;
+    }
+    const mean = unaryKernel('affine', this.#accum, 1 / chunks, 0);
+    flat.data.rt.copy(mean.storage().buf, flat.grad.storage().buf, flat.total * 4);
+    mean.dispose();
+    this.base.step();
+    const out = unaryKernel('affine', lossSum!, 1 / chunks, 0);
+    lossSum!.dispose();
+    return out;
   }
 
   /** ‖g‖ (over the perturbed parameters) and the ascent scale of the last ascent. */

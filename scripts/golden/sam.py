@@ -1,4 +1,4 @@
-"""SAM on the small CNN, 3 steps, following davda54/sam's semantics (written here from its
+"""SAM on the small CNN, 3 steps in float64, following davda54/sam's semantics (written here from its
 description: global L2 norm, scale = rho/(norm + 1e-12), theta saved and restored, base SGD
 with momentum and weight decay at theta; adaptive: e = rho * theta^2 * g / ||theta * g||)."""
 import json
@@ -32,7 +32,9 @@ def sam_step(model, opt, x, y, rho, adaptive, names):
 
 def main():
     n, c, h, w, classes = 4, 3, 16, 8, 3
-    x = rand(n, c, h, w, seed=1, lo=0.0, hi=1.0)
+    # f32 inputs and PyTorch's f32 init, then every step in float64: the fixture is the
+    # float64 CPU reference of these SAM steps.
+    x = rand(n, c, h, w, seed=1, lo=0.0, hi=1.0).double()
     y = torch.tensor([0, 2, 1, 2])
     out = {"x": x, "y": y.float()}
     variants = {
@@ -43,7 +45,7 @@ def main():
     sgd = dict(lr=0.05, momentum=0.9, weight_decay=5e-3)
     for name, v in variants.items():
         torch.manual_seed(0)
-        model = SmallCNN(c, h, w, classes)
+        model = SmallCNN(c, h, w, classes).double()
         if name == "sam":
             for k, t in model.state_dict().items():
                 out[f"init.{k}"] = t.clone()
