@@ -1,3 +1,4 @@
+/// <reference types="@webgpu/types" />
 // samgpu engine: the public API.
 export { GpuDevice, type DeviceOptions, type AdapterSummary } from './device/gpu-device.ts';
 export { SamgpuError, GpuDeviceError } from './device/errors.ts';
@@ -8,6 +9,9 @@ export { scope, keep } from './scope.ts';
 export { Rng } from './random.ts';
 export { noGrad, isGradEnabled } from './autograd/grad-mode.ts';
 export { backward } from './autograd/backward.ts';
+export { record } from './autograd/record.ts';
+export { Uniforms } from './runtime/uniforms.ts';
+export type { KernelSource } from './runtime/pipeline-cache.ts';
 export * from './ops/index.ts';
 export * as nn from './nn/index.ts';
 export * as optim from './optim/index.ts';
