@@ -94,3 +94,36 @@ describe('SGD on the GPU (torch.optim.SGD semantics)', () => {
     assert.deepEqual([0, 2, 4].map(warm).map((v) => +v.toFixed(6)), [0.075, 0.1875, 0.3]);
   });
 });
+
+describe('SGD state for checkpoints', () => {
+  before(gpu);
+
+  it('saveState/loadState resume the same trajectory bit for bit', async () => {
+    const make = () => {
+      const p = E.tensor(rand(10, 1), [10]);
+      p.requiresGrad = true;
+      return p;
+    };
+    const g = E.tensor(rand(10, 2), [10]);
+    const stepWith = (p: E.Tensor, opt: SGD) => {
+      opt.zeroGrad();
+      E.scope(() => E.backward(E.sum(E.mul(E.square(p), g))));
+      opt.step();
+    };
+    const a = make();
+    const oa = new SGD([a], { lr: 0.1, momentum: 0.9, weightDecay: 0.01 });
+    for (let i = 0; i < 5; i++) stepWith(a, oa);
+    const b = make();
+    const ob = new SGD([b], { lr: 0.1, momentum: 0.9, weightDecay: 0.01 });
+    for (let i = 0; i < 2; i++) stepWith(b, ob);
+    const saved = await ob.saveState();
+    const theta = await b.read();
+    const c = E.tensor(theta, [10]);
+    c.requiresGrad = true;
+    const oc = new SGD([c], { lr: 0.5, momentum: 0.9, weightDecay: 0.01 });
+    oc.loadState(saved);
+    assert.equal(oc.lr, 0.1);
+    for (let i = 0; i < 3; i++) stepWith(c, oc);
+    assert.deepEqual(await c.read(), await a.read());
+  });
+});

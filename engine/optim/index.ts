@@ -1,4 +1,4 @@
-export { SGD, type SGDOptions, type Optimizer } from './sgd.ts';
+export { SGD, type SGDOptions, type Optimizer, type OptimizerState } from './sgd.ts';
 export { FlatParameters } from './flat-params.ts';
 export { SAM, type SAMOptions } from './sam.ts';
 export { stepLR, cosineLR, linearWarmup, constantLR, LRScheduler, type Schedule } from './schedules.ts';

@@ -23,12 +23,21 @@ function check(name: string, v: number, min = 0): void {
   if (!Number.isFinite(v) || v < min) throw new SamgpuError(`SGD: ${name} must be a finite number >= ${min}, got ${v}`);
 }
 
+export interface OptimizerState {
+  steps: number;
+  lr: number;
+  /** The momentum buffer in the flat parameter layout, or null before the first step. */
+  momentum: Float32Array | null;
+}
+
 /** Anything that updates parameters from their gradients (SAM wraps one). */
 export interface Optimizer {
   lr: number;
   readonly flat: FlatParameters;
   step(): void;
   zeroGrad(): void;
+  saveState?(): Promise<OptimizerState>;
+  loadState?(s: OptimizerState): void;
 }
 
 export class SGD implements Optimizer {
@@ -87,8 +96,25 @@ export class SGD implements Optimizer {
     this.flat.zeroGrad();
   }
 
-  /** Momentum buffer and step count, for checkpoints. */
-  state(): { steps: number; momentum: Tensor | null } {
-    return { steps: this.#steps, momentum: this.#momentumBuf };
+  /** Step count and momentum buffer (flat layout), for checkpoints. */
+  async saveState(): Promise<OptimizerState> {
+    return { steps: this.#steps, lr: this.lr, momentum: this.#momentumBuf ? await this.#momentumBuf.read() : null };
+  }
+
+  /** Restore what `saveState` returned (same parameter layout). */
+  loadState(s: OptimizerState): void {
+    if (s.momentum && s.momentum.length !== this.flat.total) {
+      throw new SamgpuError(`SGD.loadState: momentum has ${s.momentum.length} values, the parameters' flat layout has ${this.flat.total}`);
+    }
+    this.#steps = s.steps;
+    this.lr = s.lr;
+    if (s.momentum) {
+      this.#momentumBuf ??= this.flat.like();
+      const st = this.#momentumBuf.storage('SGD.loadState');
+      st.rt.write(st.buf, 0, s.momentum);
+    } else if (this.#momentumBuf) {
+      this.#momentumBuf.dispose();
+      this.#momentumBuf = null;
+    }
   }
 }
