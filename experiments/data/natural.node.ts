@@ -1,0 +1,74 @@
+// Two-feature datasets of photographs (CelebA, Waterbirds): the standard splits with their natural
+// label statistics (so `decorrelated` is false; `balanceGroups` makes a DFR-style probe set),
+// images decoded, transformed and cached per split.
+import { Rng } from '../../engine/random.ts';
+import type { CacheOptions } from './cache.node.ts';
+import { loadImages } from './decode.node.ts';
+import { makeSplit, SPLITS, shuffleInPlace } from './two-feature.ts';
+import { fixedOutputSize, type ImageTransform } from './transforms.ts';
+import { DataError, type FeatureInfo, type SplitName, type TwoFeatureDataset, type TwoFeatureSplit } from './types.ts';
+
+export interface NaturalOptions extends CacheOptions {
+  transform?: ImageTransform;
+  /** At most this many examples per split, a seeded uniform subsample (natural statistics kept). */
+  limit?: Partial<Record<SplitName, number>>;
+  seed?: number;
+  /** Files decoded at once (default 4). */
+  concurrency?: number;
+  /** Refuse to build float images larger than this (default 8 GiB): lower `limit` or the resolution. */
+  maxBytes?: number;
+  onProgress?: (split: SplitName, done: number, total: number) => void;
+}
+
+export interface NaturalSource {
+  name: string;
+  reader: string;
+  task: 'easy' | 'hard';
+  features: { easy: FeatureInfo; hard: FeatureInfo };
+  splits: Record<SplitName, { files: string[]; easy: Int32Array; hard: Int32Array }>;
+  transform: ImageTransform;
+  /** Cache-key extras (stamps of the metadata files). */
+  keyExtra: Record<string, unknown>;
+  config: Record<string, unknown>;
+}
+
+export async function loadNatural(src: NaturalSource, opts: NaturalOptions): Promise<TwoFeatureDataset> {
+  const seed = opts.seed ?? 0;
+  const chosen = {} as Record<SplitName, { files: string[]; easy: Int32Array; hard: Int32Array }>;
+  for (const s of SPLITS) {
+    const p = src.splits[s];
+    const limit = opts.limit?.[s];
+    if (limit === undefined || limit >= p.files.length) {
+      chosen[s] = p;
+      continue;
+    }
+    const idx = shuffleInPlace(Int32Array.from(p.files.keys()), new Rng((seed + 7919 * (SPLITS.indexOf(s) + 1)) >>> 0)).subarray(0, limit).sort();
+    chosen[s] = { files: Array.from(idx, (i) => p.files[i]), easy: Int32Array.from(idx, (i) => p.easy[i]), hard: Int32Array.from(idx, (i) => p.hard[i]) };
+  }
+  const out = fixedOutputSize(src.transform.steps);
+  if (out) {
+    const bytes = SPLITS.reduce((t, s) => t + chosen[s].files.length, 0) * 3 * out[0] * out[1] * 4;
+    const max = opts.maxBytes ?? 8 * 2 ** 30;
+    if (bytes > max) {
+      throw new DataError(`${src.name}: the float images would take ${(bytes / 2 ** 30).toFixed(1)} GiB (> ${(max / 2 ** 30).toFixed(1)} GiB): set limit per split or a lower resolution`);
+    }
+  }
+  const splits = {} as Record<SplitName, TwoFeatureSplit>;
+  let shape: TwoFeatureDataset['shape'] = [3, out?.[0] ?? 0, out?.[1] ?? 0];
+  const hits: Record<string, boolean> = {};
+  for (const s of SPLITS) {
+    const c = chosen[s];
+    const { images, shape: sh, cacheHit } = await loadImages(c.files, src.transform, {
+      reader: src.reader, cacheDir: opts.cacheDir, concurrency: opts.concurrency, keyExtra: src.keyExtra,
+      onProgress: opts.onProgress ? (d, t) => opts.onProgress!(s, d, t) : undefined,
+    });
+    if (c.files.length) shape = sh;
+    hits[s] = cacheHit;
+    splits[s] = makeSplit(s, images, shape, c.easy, c.hard, src.task, src.features.hard.classes.length, false);
+  }
+  const sizes = Object.fromEntries(SPLITS.map((s) => [s, splits[s].n]));
+  return {
+    name: src.name, shape, task: src.task, features: src.features, splits,
+    config: { ...src.config, transform: src.transform, limit: opts.limit ?? null, seed, sizes, cacheHits: hits },
+  };
+}

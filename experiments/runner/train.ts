@@ -1,0 +1,263 @@
+// One run of the paper's protocol: train a model with SGD / SAM / LSAM on the task label of a
+// two-feature dataset, then probe the frozen features for each feature. Pure engine code (no
+// files), so it runs in Node and in browsers; checkpoints go through hooks.
+import { SamgpuError } from '../../engine/device/errors.ts';
+import { tensor, type Tensor } from '../../engine/tensor.ts';
+import { keep, scope } from '../../engine/scope.ts';
+import { Rng } from '../../engine/random.ts';
+import { backward } from '../../engine/autograd/backward.ts';
+import { noGrad } from '../../engine/autograd/grad-mode.ts';
+import { crossEntropy } from '../../engine/ops/loss.ts';
+import { accuracy, argmax } from '../../engine/ops/select.ts';
+import { concat } from '../../engine/ops/layout.ts';
+import type { Module } from '../../engine/nn/module.ts';
+import { Dropout } from '../../engine/nn/functional-layers.ts';
+import { SmallCNN } from '../../engine/models/small-cnn.ts';
+import { resnet18, resnet50 } from '../../engine/models/resnet.ts';
+import { SGD, type OptimizerState } from '../../engine/optim/sgd.ts';
+import { SAM } from '../../engine/optim/sam.ts';
+import { cosineLR, constantLR } from '../../engine/optim/schedules.ts';
+import type { TwoFeatureDataset, TwoFeatureSplit } from '../data/types.ts';
+import { probeFeatures, type ProbeReport } from '../probe/feature-probes.ts';
+import type { RunConfig } from './config.ts';
+
+export interface EpochMetrics {
+  epoch: number;
+  step: number;
+  trainLoss: number;
+  trainAcc: number;
+  valAcc: number;
+  lr: number;
+  seconds: number;
+}
+
+/** Where a run is: enough, with the tensors, to continue it exactly. */
+export interface TrainPosition {
+  epoch: number;
+  /** Batches of `epoch` already done. */
+  batch: number;
+  step: number;
+  metrics: EpochMetrics[];
+  /** Dropout call counters, in module order. */
+  dropoutCalls: number[];
+  /** Per-batch losses and accuracies of the unfinished epoch (a mid-epoch stop). */
+  partial?: { losses: number[]; accs: number[] };
+}
+
+export interface Checkpoint {
+  position: TrainPosition;
+  model: Map<string, { shape: number[]; data: Float32Array }>;
+  optimizer: OptimizerState;
+}
+
+export interface FinalResult {
+  config: RunConfig;
+  metrics: EpochMetrics[];
+  testAcc: number;
+  worstGroupAcc: number;
+  groupAcc: Record<string, number>;
+  probes: ProbeReport;
+  seconds: number;
+}
+
+export interface RunHooks {
+  resume?: Checkpoint;
+  /** After each epoch, with a function that captures a checkpoint. */
+  onEpoch?: (m: EpochMetrics, checkpoint: () => Promise<Checkpoint>) => Promise<void> | void;
+  /** Polled between steps; when true the run checkpoints and stops (Ctrl-C, preemption). */
+  shouldStop?: () => boolean;
+  onStopped?: (checkpoint: Checkpoint) => Promise<void> | void;
+  onProgress?: (p: { epoch: number; batch: number; batches: number; step: number }) => void;
+}
+
+export class RunStopped extends Error {
+  constructor(readonly position: TrainPosition) {
+    super(`run stopped at epoch ${position.epoch}, batch ${position.batch}`);
+  }
+}
+
+/** NaN/Inf loss: names the step and the last good checkpoint's epoch. */
+export class DivergedError extends SamgpuError {
+  constructor(readonly step: number, readonly lastGoodEpoch: number | null) {
+    super(`training diverged: non-finite loss at step ${step}${lastGoodEpoch === null ? ' (no checkpoint yet)' : `; last good checkpoint: end of epoch ${lastGoodEpoch}`}`);
+  }
+}
+
+export function buildModel(cfg: RunConfig, data: TwoFeatureDataset): Module & { features(x: Tensor): Tensor } {
+  const [c, h, w] = data.shape;
+  const classes = data.features[data.task].classes.length;
+  const rng = new Rng(cfg.seed * 7919 + 1);
+  if (cfg.model.name === 'small-cnn') return new SmallCNN({ inChannels: c, height: h, width: w, classes, rng });
+  const f = cfg.model.name === 'resnet18' ? resnet18 : resnet50;
+  return f({ classes, inChannels: c, stem: cfg.model.stem ?? 'cifar', rng });
+}
+
+/** The permutation of the training set in `epoch` (a function of seed and epoch only, so a resumed run sees the same order). */
+export function epochOrder(n: number, seed: number, epoch: number): Int32Array {
+  const rng = new Rng((seed * 1000003 + epoch * 7777 + 17) >>> 0);
+  const p = Int32Array.from({ length: n }, (_, i) => i);
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(rng.next() * (i + 1));
+    const t = p[i];
+    p[i] = p[j];
+    p[j] = t;
+  }
+  return p;
+}
+
+function gather(split: TwoFeatureSplit, idx: ArrayLike<number>, from: number, to: number): { x: Tensor; y: Tensor } {
+  const [c, h, w] = split.shape;
+  const per = c * h * w;
+  const xs = new Float32Array((to - from) * per);
+  const ys = new Float32Array(to - from);
+  for (let i = from; i < to; i++) {
+    const k = idx[i];
+    xs.set(split.images.subarray(k * per, (k + 1) * per), (i - from) * per);
+    ys[i - from] = split.y[k];
+  }
+  return { x: tensor(xs, [to - from, c, h, w]), y: tensor(ys, [to - from]) };
+}
+
+/** Predicted task labels of a whole split (eval mode). */
+async function predict(model: Module & { features(x: Tensor): Tensor }, split: TwoFeatureSplit, batch = 256): Promise<Float32Array> {
+  model.eval();
+  const all = Int32Array.from({ length: split.n }, (_, i) => i);
+  const parts: Tensor[] = [];
+  for (let s = 0; s < split.n; s += batch) {
+    const e = Math.min(split.n, s + batch);
+    parts.push(keep(noGrad(() => scope(() => argmax(model.forward(gather(split, all, s, e).x), -1)))));
+  }
+  const joined = parts.length === 1 ? parts[0] : noGrad(() => concat(parts, 0));
+  const out = await joined.read();
+  for (const p of parts) p.dispose();
+  joined.dispose();
+  return out;
+}
+
+function groupAccuracy(split: TwoFeatureSplit, pred: Float32Array): { acc: number; groups: Record<string, number>; worst: number } {
+  const hit = new Map<number, [number, number]>();
+  let correct = 0;
+  for (let i = 0; i < split.n; i++) {
+    const ok = pred[i] === split.y[i] ? 1 : 0;
+    correct += ok;
+    const g = split.group[i];
+    const h = hit.get(g) ?? [0, 0];
+    hit.set(g, [h[0] + ok, h[1] + 1]);
+  }
+  const groups: Record<string, number> = {};
+  for (const [g, [c, n]] of [...hit].sort((a, b) => a[0] - b[0])) groups[String(g)] = c / n;
+  return { acc: correct / split.n, groups, worst: Math.min(...Object.values(groups)) };
+}
+
+export async function runExperiment(cfg: RunConfig, data: TwoFeatureDataset, hooks: RunHooks = {}): Promise<FinalResult> {
+  const t0 = performance.now();
+  const model = buildModel(cfg, data);
+  const o = cfg.optimizer;
+  const sgd = new SGD(model.parameters(), { lr: o.lr, momentum: o.momentum, weightDecay: o.weightDecay });
+  const sam = o.name === 'sgd' ? null : new SAM(model, sgd, { rho: o.rho, perturb: o.name === 'lsam' ? 'last' : 'all', adaptive: o.name === 'asam' });
+  const train = data.splits.train;
+  const batches = Math.ceil(train.n / cfg.batchSize);
+  const schedule = cfg.schedule === 'cosine' ? cosineLR(o.lr, cfg.epochs * batches) : constantLR(o.lr);
+  const dropouts = [...model.modules()].map(([, m]) => m).filter((m): m is Dropout => m instanceof Dropout);
+  const pos: TrainPosition = { epoch: 0, batch: 0, step: 0, metrics: [], dropoutCalls: dropouts.map(() => 0) };
+  if (hooks.resume) {
+    model.loadStateDict(hooks.resume.model);
+    sgd.loadState(hooks.resume.optimizer);
+    Object.assign(pos, structuredClone(hooks.resume.position));
+    dropouts.forEach((d, i) => (d.calls = pos.dropoutCalls[i] ?? 0));
+  }
+  const capture = async (): Promise<Checkpoint> => {
+    const state = new Map<string, { shape: number[]; data: Float32Array }>();
+    for (const [k, t] of model.stateDict()) state.set(k, { shape: [...t.shape], data: await t.read() });
+    pos.dropoutCalls = dropouts.map((d) => d.calls);
+    return { position: structuredClone(pos), model: state, optimizer: await sgd.saveState() };
+  };
+  // Forward + backward; the first pass also records the batch's training accuracy (from the
+  // same logits, no extra forward).
+  const closure = (x: Tensor, y: Tensor, accs: Tensor[]) => (pass: 0 | 1 = 0) => {
+    const logits = model.forward(x);
+    if (pass === 0) accs.push(keep(noGrad(() => accuracy(logits, y))));
+    const l = crossEntropy(logits, y);
+    backward(l);
+    return l;
+  };
+  try {
+    for (; pos.epoch < cfg.epochs; pos.epoch++, pos.batch = 0) {
+      const te = performance.now();
+      const order = epochOrder(train.n, cfg.seed, pos.epoch);
+      const losses: Tensor[] = [];
+      const accs: Tensor[] = [];
+      const before = pos.partial ?? { losses: [], accs: [] };
+      pos.partial = undefined;
+      const readAll = async (ts: Tensor[]): Promise<number[]> => {
+        if (!ts.length) return [];
+        const joined = noGrad(() => scope(() => concat(ts.map((t) => t.view([1])), 0)));
+        const v = [...(await joined.read())];
+        joined.dispose();
+        return v;
+      };
+      model.train();
+      for (; pos.batch < batches; pos.batch++, pos.step++) {
+        if (hooks.shouldStop?.()) {
+          pos.partial = { losses: [...before.losses, ...(await readAll(losses))], accs: [...before.accs, ...(await readAll(accs))] };
+          const ck = await capture();
+          await hooks.onStopped?.(ck);
+          throw new RunStopped(ck.position);
+        }
+        sgd.lr = schedule(pos.step);
+        const { x, y } = gather(train, order, pos.batch * cfg.batchSize, Math.min(train.n, (pos.batch + 1) * cfg.batchSize));
+        let loss: Tensor;
+        const f = closure(x, y, accs);
+        if (sam) loss = sam.step(f);
+        else {
+          sgd.zeroGrad();
+          loss = keep(scope(() => f(0)));
+          sgd.step();
+        }
+        losses.push(loss);
+        x.dispose();
+        y.dispose();
+        hooks.onProgress?.({ epoch: pos.epoch, batch: pos.batch + 1, batches, step: pos.step + 1 });
+      }
+      const lossValues = [...before.losses, ...(await readAll(losses))];
+      const accValues = [...before.accs, ...(await readAll(accs))];
+      for (const t of [...losses, ...accs]) t.dispose();
+      const bad = lossValues.findIndex((v) => !Number.isFinite(v));
+      if (bad >= 0) {
+        const last = pos.metrics.length ? pos.metrics[pos.metrics.length - 1].epoch : null;
+        throw new DivergedError(pos.step - lossValues.length + bad + 1, last);
+      }
+      const pred = await predict(model, data.splits.val);
+      const m: EpochMetrics = {
+        epoch: pos.epoch + 1,
+        step: pos.step,
+        trainLoss: lossValues.reduce((a, b) => a + b, 0) / lossValues.length,
+        trainAcc: accValues.reduce((a, b) => a + b, 0) / accValues.length,
+        valAcc: groupAccuracy(data.splits.val, pred).acc,
+        lr: sgd.lr,
+        seconds: (performance.now() - te) / 1000,
+      };
+      pos.metrics.push(m);
+      const epochDone = { ...pos, epoch: pos.epoch + 1, batch: 0 };
+      await hooks.onEpoch?.(m, async () => {
+        const ck = await capture();
+        ck.position = structuredClone({ ...epochDone, dropoutCalls: ck.position.dropoutCalls });
+        return ck;
+      });
+    }
+    const test = data.splits.test;
+    const ga = groupAccuracy(test, await predict(model, test));
+    const probes = await probeFeatures(model, data.splits.val, test, { l2Grid: cfg.probe.l2Grid, seed: cfg.seed, maxPerGroup: cfg.probe.maxPerGroup });
+    return {
+      config: cfg,
+      metrics: pos.metrics,
+      testAcc: ga.acc,
+      worstGroupAcc: ga.worst,
+      groupAcc: ga.groups,
+      probes,
+      seconds: (performance.now() - t0) / 1000,
+    };
+  } finally {
+    model.dispose();
+  }
+}

@@ -1,0 +1,118 @@
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { validateConfig } from '../experiments/runner/config.ts';
+import { runInDir } from '../experiments/runner/run-dir.node.ts';
+import { expandSweep, validateSweep } from '../experiments/runner/sweep.ts';
+import { gpu } from './helpers.ts';
+
+const root = new URL('..', import.meta.url).pathname;
+// Small and quick: 128 synthetic images, 4 batches per epoch, one L2 strength for the probes.
+const CONFIG = {
+  name: 'resume-check',
+  seed: 3,
+  dataset: { name: 'synthetic', options: { train: 128, val: 64, test: 64 } },
+  optimizer: { name: 'sam', lr: 0.05, rho: 0.05 },
+  epochs: 3,
+  batchSize: 32,
+  probe: { l2Grid: [0.1] },
+};
+
+/** final.json without wall-clock fields. */
+function finalOf(dir: string): unknown {
+  const f = JSON.parse(readFileSync(join(dir, 'final.json'), 'utf8'));
+  delete f.seconds;
+  for (const m of f.metrics) delete m.seconds;
+  return f;
+}
+
+describe('experiment runner', () => {
+  let tmp = '';
+  before(async () => {
+    await gpu();
+    tmp = mkdtempSync(join(tmpdir(), 'samgpu-runner-'));
+  });
+  after(() => rmSync(tmp, { recursive: true, force: true }));
+
+  it('config errors name the bad field', () => {
+    assert.throws(() => validateConfig({ optimizer: { rho: -1 } }), /config: optimizer.rho: expected a number >= 0, got -1/);
+    assert.throws(() => validateConfig({ optimizer: { name: 'adam' } }), /config: optimizer.name: expected one of 'sgd', 'sam', 'lsam', 'asam', got "adam"/);
+    assert.throws(() => validateConfig({ epochs: 1.5 }), /config: epochs: expected an integer >= 1, got 1.5/);
+    assert.throws(() => validateConfig({ dataset: { name: 'celeba' } }), /config: dataset.dataDir: expected the folder holding the celeba files/);
+    assert.throws(() => validateConfig({ lr: 0.1 }), /config: lr: unknown field/);
+    assert.equal(validateConfig({}).optimizer.name, 'sgd');
+  });
+
+  it('a sweep expands its grid with stable ids and does not repeat SGD per ρ', () => {
+    const cells = expandSweep(validateSweep({ name: 's', base: {}, grid: { 'optimizer.name': ['sgd', 'sam'], 'optimizer.rho': [0.05, 0.1], seed: [0, 1] } }));
+    assert.equal(cells.length, 6);
+    assert.deepEqual(cells.map((c) => c.id).slice(0, 3), ['name-sgd_rho-0_seed-0', 'name-sgd_rho-0_seed-1', 'name-sam_rho-0.05_seed-0']);
+    assert.equal((cells[2].config.optimizer as { rho: number }).rho, 0.05);
+  });
+
+  it('a run stopped mid-epoch and resumed ends exactly where an uninterrupted run ends', async () => {
+    const a = join(tmp, 'a');
+    const b = join(tmp, 'b');
+    const full = await runInDir(a, CONFIG);
+    assert.equal(full.status, 'done');
+    let steps = 0;
+    const stopped = await runInDir(b, CONFIG, { onProgress: () => steps++, shouldStop: () => steps === 6 });
+    assert.deepEqual(stopped, { status: 'stopped', epoch: 1, batch: 2 });
+    assert.ok(!existsSync(join(b, 'final.json')));
+    const resumed = await runInDir(b, null, { resume: true });
+    assert.equal(resumed.status, 'done');
+    assert.deepEqual(finalOf(b), finalOf(a));
+  });
+
+  it('a killed process resumes to the same result, and never leaves a truncated file', async function () {
+    this.timeout(300_000);
+    const results = join(tmp, 'cli');
+    const cfgFile = join(tmp, 'cfg.json');
+    writeFileSync(cfgFile, JSON.stringify({ ...CONFIG, epochs: 4 }));
+    const cli = join(root, 'bin/samgpu.mjs');
+    const ref = spawnSync('node', [cli, 'run', cfgFile, '--results', results, '--id', 'whole'], { encoding: 'utf8' });
+    assert.equal(ref.status, 0, ref.stderr);
+    // Kill -9 right after the first checkpoint appears (mid-run), then resume.
+    const child = spawn('node', [cli, 'run', cfgFile, '--results', results, '--id', 'killed'], { stdio: 'ignore' });
+    const ck = join(results, 'killed', 'checkpoint.safetensors');
+    await new Promise<void>((res, rej) => {
+      const t = setInterval(() => {
+        if (existsSync(ck)) {
+          clearInterval(t);
+          child.kill('SIGKILL');
+          res();
+        }
+      }, 20);
+      child.on('exit', () => {
+        clearInterval(t);
+        rej(new Error('the run finished before it could be killed'));
+      });
+    });
+    await new Promise((r) => child.on('exit', r));
+    for (const f of readdirSync(join(results, 'killed'))) {
+      if (f.endsWith('.json')) JSON.parse(readFileSync(join(results, 'killed', f), 'utf8'));
+      if (f.endsWith('.jsonl')) readFileSync(join(results, 'killed', f), 'utf8').trim().split('\n').forEach((l) => JSON.parse(l));
+      assert.ok(!f.endsWith('.tmp'), `left a temporary file ${f}`);
+    }
+    const res = spawnSync('node', [cli, 'run', '--resume', 'killed', '--results', results], { encoding: 'utf8' });
+    assert.equal(res.status, 0, res.stderr);
+    assert.deepEqual(finalOf(join(results, 'killed')), finalOf(join(results, 'whole')));
+  });
+
+  it('a diverging run stops with the step and the last good checkpoint named', async () => {
+    const cfg = { ...CONFIG, name: 'diverge', optimizer: { name: 'sgd', lr: 1e30, momentum: 0 }, epochs: 2 };
+    await assert.rejects(() => runInDir(join(tmp, 'nan'), cfg), /training diverged: non-finite loss at step \d+/);
+  });
+
+  it('CLI argument errors are reported plainly', () => {
+    const cli = join(root, 'bin/samgpu.mjs');
+    const r = spawnSync('node', [cli, 'run', 'no-such-preset'], { encoding: 'utf8' });
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /samgpu: run: 'no-such-preset' is neither a preset/);
+    const r2 = spawnSync('node', [cli, 'run', 'synthetic', '--lr', 'abc'], { encoding: 'utf8' });
+    assert.notEqual(r2.status, 0);
+    assert.match(r2.stderr, /expected a number, got 'abc'/);
+  });
+});
