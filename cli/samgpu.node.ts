@@ -137,6 +137,16 @@ program
   });
 
 program
+  .command('report')
+  .description('report.html (and SVGs) from the finished runs under a results folder')
+  .argument('<results-dir>')
+  .action(async (dir: string) => {
+    const { writeReport } = await import('../experiments/report/report.node.ts');
+    console.log(`report: ${writeReport(resolve(dir))}`);
+    process.exit(0);
+  });
+
+program
   .command('info')
   .description('the WebGPU adapter, its limits, and versions')
   .action(async () => {

@@ -1,0 +1,110 @@
+// From finished runs to the paper's table: per dataset and optimizer, the lr/ρ chosen on
+// validation accuracy, then probe errors (easy, hard), test and worst-group accuracy as
+// mean ± sd over seeds; probe error against ρ; and a verdict per claim of the paper.
+import type { FinalResult } from '../runner/train.ts';
+import { meanSd } from '../metrics.ts';
+
+export interface Stat {
+  mean: number;
+  sd: number;
+  n: number;
+}
+
+export interface OptimizerRow {
+  dataset: string;
+  optimizer: string;
+  lr: number;
+  rho: number;
+  seeds: number[];
+  easyError: Stat;
+  hardError: Stat;
+  testAcc: Stat;
+  worstGroupAcc: Stat;
+  valAcc: Stat;
+}
+
+export interface RhoPoint {
+  dataset: string;
+  optimizer: string;
+  rho: number;
+  easyError: Stat;
+  hardError: Stat;
+}
+
+export interface Claim {
+  dataset: string;
+  claim: string;
+  supported: boolean | null;
+  detail: string;
+}
+
+const stat = (xs: number[]): Stat => ({ ...meanSd(xs), n: xs.length });
+const lastVal = (r: FinalResult) => r.metrics[r.metrics.length - 1]?.valAcc ?? NaN;
+
+function groupBy<T>(xs: T[], key: (x: T) => string): Map<string, T[]> {
+  const m = new Map<string, T[]>();
+  for (const x of xs) {
+    const k = key(x);
+    if (!m.has(k)) m.set(k, []);
+    m.get(k)!.push(x);
+  }
+  return m;
+}
+
+function row(dataset: string, optimizer: string, runs: FinalResult[]): OptimizerRow {
+  const o = runs[0].config.optimizer;
+  return {
+    dataset,
+    optimizer,
+    lr: o.lr,
+    rho: optimizer === 'sgd' ? 0 : o.rho,
+    seeds: runs.map((r) => r.config.seed).sort((a, b) => a - b),
+    easyError: stat(runs.map((r) => r.probes.easy.error)),
+    hardError: stat(runs.map((r) => r.probes.hard.error)),
+    testAcc: stat(runs.map((r) => r.testAcc)),
+    worstGroupAcc: stat(runs.map((r) => r.worstGroupAcc)),
+    valAcc: stat(runs.map(lastVal)),
+  };
+}
+
+export function aggregate(runs: FinalResult[]): { rows: OptimizerRow[]; rho: RhoPoint[]; claims: Claim[] } {
+  const rows: OptimizerRow[] = [];
+  const rho: RhoPoint[] = [];
+  const claims: Claim[] = [];
+  for (const [dataset, dsRuns] of groupBy(runs, (r) => r.config.dataset.name)) {
+    const byOpt = groupBy(dsRuns, (r) => r.config.optimizer.name);
+    for (const [optimizer, optRuns] of [...byOpt].sort(([a], [b]) => (a === 'sgd' ? -1 : b === 'sgd' ? 1 : a.localeCompare(b)))) {
+      const cells = groupBy(optRuns, (r) => `${r.config.optimizer.lr}|${optimizer === 'sgd' ? 0 : r.config.optimizer.rho}`);
+      // hyper-parameters chosen on validation accuracy (mean over seeds)
+      const best = [...cells.values()].sort((a, b) => stat(b.map(lastVal)).mean - stat(a.map(lastVal)).mean)[0];
+      rows.push(row(dataset, optimizer, best));
+      if (optimizer !== 'sgd') {
+        const bestLr = best[0].config.optimizer.lr;
+        for (const [r, rs] of groupBy(optRuns.filter((x) => x.config.optimizer.lr === bestLr), (x) => String(x.config.optimizer.rho))) {
+          rho.push({ dataset, optimizer, rho: Number(r), easyError: stat(rs.map((x) => x.probes.easy.error)), hardError: stat(rs.map((x) => x.probes.hard.error)) });
+        }
+      }
+    }
+    const sgd = rows.find((r) => r.dataset === dataset && r.optimizer === 'sgd');
+    const sam = rows.find((r) => r.dataset === dataset && r.optimizer === 'sam');
+    if (sgd && sam) {
+      const f = (s: Stat) => `${s.mean.toFixed(3)} ± ${s.sd.toFixed(3)}`;
+      const both = sam.easyError.mean < sgd.easyError.mean && sam.hardError.mean < sgd.hardError.mean;
+      claims.push({
+        dataset,
+        claim: 'SAM lowers the probe error of both features compared with SGD',
+        supported: both,
+        detail: `easy ${f(sam.easyError)} (SAM) vs ${f(sgd.easyError)} (SGD); hard ${f(sam.hardError)} vs ${f(sgd.hardError)}; ${sam.seeds.length} and ${sgd.seeds.length} seeds`,
+      });
+      const gain = sgd.hardError.mean - sam.hardError.mean;
+      const dVal = sam.valAcc.mean - sgd.valAcc.mean;
+      claims.push({
+        dataset,
+        claim: 'SAM\'s hard-feature probe gain exceeds its change in validation accuracy (not explained by accuracy alone)',
+        supported: gain > Math.abs(dVal),
+        detail: `hard-feature probe error lower by ${gain.toFixed(3)}; validation accuracy ${dVal >= 0 ? '+' : ''}${dVal.toFixed(3)}`,
+      });
+    }
+  }
+  return { rows, rho, claims };
+}
