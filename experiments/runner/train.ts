@@ -19,6 +19,7 @@ import { SAM } from '../../engine/optim/sam.ts';
 import { cosineLR, constantLR } from '../../engine/optim/schedules.ts';
 import type { TwoFeatureDataset, TwoFeatureSplit } from '../data/types.ts';
 import { probeFeatures, type ProbeReport } from '../probe/feature-probes.ts';
+import { epochOrder } from '../data/batches.ts';
 import type { RunConfig } from './config.ts';
 
 export interface EpochMetrics {
@@ -90,19 +91,6 @@ export function buildModel(cfg: RunConfig, data: TwoFeatureDataset): Module & { 
   if (cfg.model.name === 'small-cnn') return new SmallCNN({ inChannels: c, height: h, width: w, classes, rng });
   const f = cfg.model.name === 'resnet18' ? resnet18 : resnet50;
   return f({ classes, inChannels: c, stem: cfg.model.stem ?? 'cifar', rng });
-}
-
-/** The permutation of the training set in `epoch` (a function of seed and epoch only, so a resumed run sees the same order). */
-export function epochOrder(n: number, seed: number, epoch: number): Int32Array {
-  const rng = new Rng((seed * 1000003 + epoch * 7777 + 17) >>> 0);
-  const p = Int32Array.from({ length: n }, (_, i) => i);
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(rng.next() * (i + 1));
-    const t = p[i];
-    p[i] = p[j];
-    p[j] = t;
-  }
-  return p;
 }
 
 function gather(split: TwoFeatureSplit, idx: ArrayLike<number>, from: number, to: number): { x: Tensor; y: Tensor } {
