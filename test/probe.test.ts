@@ -122,6 +122,19 @@ describe('linear probes on the GPU against a float64 Newton reference', () => {
     assert.ok(cos > 0.97, `cosine(probe weights, planted direction) = ${cos}`);
   });
 
+  it("'auto' switches to gradient descent for wide features and still converges", async () => {
+    const n = 96;
+    const d = 300;
+    const rng = new E.Rng(9);
+    const x = rng.normal(n * d);
+    const y = Array.from({ length: n }, (_, i) => (x[i * d] + x[i * d + 1] > 0 ? 1 : 0));
+    const res = await fitLinearProbes({ x: E.tensor(x, [n, d]), labels: [y] }, null, { l2: 0.05 });
+    assert.equal(res.solver, 'gd');
+    assert.ok(res.converged, `gd did not converge in ${res.iterations} iterations`);
+    assert.equal(res.fitAccuracy[0][0], 1);
+    assert.ok(Number.isNaN(res.testAccuracy[0][0]), 'no test set: NaN test accuracy');
+  });
+
   it('bad inputs are refused with the shapes and labels named', async () => {
     const x = E.tensor(new Float32Array(12), [4, 3]);
     await assert.rejects(fitLinearProbes({ x, labels: [[0, 1, 0]] }, null, { l2: 0.1 }), /fitLinearProbes: fit target 0 has 3 labels for 4 examples/);

@@ -283,6 +283,11 @@ export class SAM {
     return new Map(this.base.flat.params.map((p, i) => [names.get(p)!, Math.sqrt(sq[i])]));
   }
 
+  /** Free SAM's buffers (the base optimizer and the parameters stay). */
+  dispose(): void {
+    for (const t of [this.#saved, this.#partials, this.#state, this.#accum]) t?.dispose();
+  }
+
   /** Extra GPU memory SAM holds, in bytes. */
   get extraBytes(): number {
     return (this.#saved.size + this.#partials.size + this.#state.size) * 4;

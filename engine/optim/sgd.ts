@@ -96,6 +96,13 @@ export class SGD implements Optimizer {
     this.flat.zeroGrad();
   }
 
+  /** Free the optimizer's buffers (momentum); the parameters stay in their flat storage. */
+  dispose(): void {
+    this.#momentumBuf?.dispose();
+    this.#unused?.dispose();
+    this.#momentumBuf = this.#unused = null;
+  }
+
   /** Step count and momentum buffer (flat layout), for checkpoints. */
   async saveState(): Promise<OptimizerState> {
     return { steps: this.#steps, lr: this.lr, momentum: this.#momentumBuf ? await this.#momentumBuf.read() : null };

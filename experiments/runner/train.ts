@@ -246,6 +246,10 @@ export async function runExperiment(cfg: RunConfig, data: TwoFeatureDataset, hoo
       seconds: (performance.now() - t0) / 1000,
     };
   } finally {
+    sam?.dispose();
+    sgd.dispose();
+    sgd.flat.data.dispose();
+    sgd.flat.grad.dispose();
     model.dispose();
   }
 }
