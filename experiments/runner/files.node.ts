@@ -1,15 +1,8 @@
-// Atomic file writes: a temporary name in the same folder, then rename, so a killed process
-// never leaves a truncated file behind.
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname, join, basename } from 'node:path';
+// The runner's atomic writes (the implementation lives in experiments/io.node.ts).
+import { writeFileAtomic } from '../io.node.ts';
 
-export function writeAtomic(path: string, data: string | Uint8Array): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
-  writeFileSync(tmp, data);
-  renameSync(tmp, path);
-}
+export { writeFileAtomic as writeAtomic };
 
 export function writeJsonAtomic(path: string, value: unknown): void {
-  writeAtomic(path, `${JSON.stringify(value, null, 2)}\n`);
+  writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`);
 }
