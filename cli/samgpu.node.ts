@@ -1,4 +1,4 @@
-// `samgpu`: run, sweep, report, toy, info.
+// `samgpu`: run, sweep (+ status, resubmit, cell), report, toy, info.
 import { Command, InvalidArgumentError } from 'commander';
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from 'node:path';
@@ -6,10 +6,13 @@ import { init } from '../engine/node.ts';
 import { SamgpuError } from '../engine/device/errors.ts';
 import { PRESETS, presetConfig } from '../experiments/runner/presets.ts';
 import { runInDir, type RunOutcome } from '../experiments/runner/run-dir.node.ts';
-import { expandSweep, validateSweep } from '../experiments/runner/sweep.ts';
+import { validateSweep } from '../experiments/runner/sweep.ts';
+import { loadSweepDir, prepareSweep, readBackend, writeBackend, type BackendFile, type BackendName, type SweepCellEntry, type SweepDir } from '../experiments/runner/sweep-dir.node.ts';
+import { cellsToRun, launch, runCellTask } from '../experiments/runner/sweep-run.node.ts';
+import { formatStatus, sweepStatus } from '../experiments/runner/sweep-status.node.ts';
+import { arrayRanges, mergeSlurmOptions, validateSlurmOptions, type SlurmOptions } from '../experiments/runner/slurm.ts';
 import { validateConfig } from '../experiments/runner/config.ts';
 import { makeProgress } from '../experiments/runner/progress.node.ts';
-import { writeJsonAtomic } from '../experiments/runner/files.node.ts';
 
 const numberArg = (v: string) => {
   const n = Number(v);
@@ -108,33 +111,106 @@ program
     process.exit(out.status === 'stopped' ? 130 : 0);
   });
 
-program
-  .command('sweep')
-  .description('a grid of runs; finished cells are skipped, interrupted ones resumed')
-  .argument('<sweep.json>')
-  .option('--results <dir>', 'results folder', 'results')
-  .action(async (file: string, o) => {
-    const spec = validateSweep(JSON.parse(readFileSync(file, 'utf8')));
-    const cells = expandSweep(spec);
-    const root = resolve(o.results, spec.name);
-    writeJsonAtomic(join(root, 'sweep.json'), spec);
-    await init();
-    const stop = stopFlag();
-    for (const [i, cell] of cells.entries()) {
-      const dir = join(root, 'runs', cell.id);
-      const done = existsSync(join(dir, 'final.json'));
-      if (done) {
-        console.log(`[${i + 1}/${cells.length}] ${cell.id}: done, skipped`);
-        continue;
-      }
-      const resume = existsSync(join(dir, 'config.json'));
-      const out = await runOne(dir, cell.config, resume, stop);
-      console.log(`[${i + 1}/${cells.length}] ${cell.id}: ${summaryLine(out)}`);
-      if (out.status === 'stopped') process.exit(130);
-    }
-    console.log(`sweep ${spec.name}: ${cells.length} cells in ${root}`);
+const collect = (v: string, prev: string[] = []) => [...prev, v];
+
+/** The Slurm options given as flags (validated like sweep.json's "slurm" section). */
+function slurmFlags(o: Record<string, unknown>): SlurmOptions {
+  const pick: Record<string, unknown> = {};
+  for (const k of ['partition', 'time', 'cpus', 'mem', 'gpus', 'maxRunning', 'grace', 'sbatch', 'setup', 'node']) if (o[k] !== undefined) pick[k] = o[k];
+  return validateSlurmOptions(pick);
+}
+
+function withBackendOptions(c: Command): Command {
+  return c
+    .option('--backend <name>', 'local (processes on this machine) | slurm (a job array)')
+    .option('--jobs <n>', 'local: cells run at once (default 1)', intArg)
+    .option('--partition <name>', 'slurm: partition')
+    .option('--time <t>', 'slurm: time limit per cell (e.g. 04:00:00)')
+    .option('--cpus <n>', 'slurm: --cpus-per-task', intArg)
+    .option('--mem <size>', 'slurm: --mem (e.g. 32G)')
+    .option('--gpus <n>', 'slurm: --gres=gpu:N', intArg)
+    .option('--max-running <n>', 'slurm: at most N tasks at once (--array=…%N)', intArg)
+    .option('--grace <s>', 'slurm: seconds before the time limit to checkpoint and requeue (default 120)', intArg)
+    .option('--sbatch <line>', 'slurm: another sbatch option, e.g. --account=abc (repeatable)', collect)
+    .option('--setup <line>', "slurm: a shell line run before samgpu on the node, e.g. 'module load nodejs/20' (repeatable)", collect)
+    .option('--node <path>', 'slurm: the node binary on the compute nodes (default: node on the PATH)')
+    .option('--dry-run', 'slurm: write the sbatch script but do not submit it');
+}
+
+function backendName(v: unknown, fallback: BackendName): BackendName {
+  const b = v ?? fallback;
+  if (b !== 'local' && b !== 'slurm') throw new SamgpuError(`sweep: --backend: expected local or slurm, got '${String(b)}'`);
+  return b;
+}
+
+/** Run or submit `cells`, report, and exit (0 all done or submitted, 130 stopped, 1 some failed). */
+async function launchAndReport(sweep: SweepDir, cells: SweepCellEntry[], backend: BackendFile, o: { jobs?: number; dryRun?: boolean }): Promise<never> {
+  const st = sweepStatus(sweep);
+  if (!cells.length) {
+    console.log(`sweep ${sweep.spec.name}: nothing to ${backend.backend === 'slurm' ? 'submit' : 'run'} (${st.counts.done} done, ${st.rows.filter((r) => r.active).length} queued or running)`);
+    process.exit(0);
+  }
+  writeBackend(sweep.dir, backend);
+  console.log(`sweep ${sweep.spec.name}: ${cells.length} of ${sweep.cells.length} cells to ${backend.backend === 'slurm' ? 'submit to Slurm' : `run here, ${o.jobs ?? 1} at a time`} (${st.counts.done} done)`);
+  const r = await launch(sweep, cells, backend, { jobs: o.jobs, dryRun: o.dryRun });
+  if (r.backend === 'slurm') {
+    const s = r.submission;
+    if (o.dryRun) console.log(`dry run: wrote ${s.script} (not submitted; submit with: sbatch ${s.script})`);
+    else console.log(`submitted Slurm job ${s.jobId}: ${s.indices.length} array tasks (--array=${arrayRanges(s.indices)}); script ${s.script}\nfollow with: samgpu sweep status ${sweep.dir}`);
+    process.exit(0);
+  }
+  console.log(formatStatus(sweepStatus(sweep)));
+  process.exit(r.result.signal ? 130 : r.result.failed + r.result.stopped ? 1 : 0);
+}
+
+const sweepCmd = withBackendOptions(
+  program
+    .command('sweep')
+    .description('a grid of runs, on this machine (--backend local) or as a Slurm job array (--backend slurm); finished cells are skipped, interrupted ones resumed')
+    .argument('<sweep.json>')
+    .option('--results <dir>', 'results folder (on a filesystem the compute nodes share, for slurm)', 'results'),
+).action(async (file: string, o) => {
+  if (!existsSync(file)) throw new SamgpuError(`sweep: no file ${file}`);
+  const spec = validateSweep(JSON.parse(readFileSync(file, 'utf8')));
+  const backend = backendName(o.backend, 'local');
+  const options = backend === 'slurm' ? mergeSlurmOptions(validateSlurmOptions((spec as unknown as { slurm?: unknown }).slurm), slurmFlags(o)) : {};
+  const sweep = prepareSweep(spec, o.results);
+  await launchAndReport(sweep, cellsToRun(sweep), { backend, options: options as Record<string, unknown> }, { jobs: o.jobs, dryRun: o.dryRun });
+});
+
+sweepCmd
+  .command('status')
+  .description('cells done / running / pending / failed (with the reason) of a sweep folder')
+  .argument('<sweep-dir>', 'the sweep folder (<results>/<sweep name>)')
+  .option('--json', 'machine-readable')
+  .action((dir: string, o) => {
+    const st = sweepStatus(loadSweepDir(dir));
+    console.log(o.json ? JSON.stringify(st, null, 2) : formatStatus(st));
     process.exit(0);
   });
+
+withBackendOptions(
+  sweepCmd
+    .command('resubmit')
+    .description('run or submit again only the cells that are neither done nor queued (same backend and options unless given)')
+    .argument('<sweep-dir>'),
+).action(async (dir: string, o) => {
+  const sweep = loadSweepDir(dir);
+  const prev = readBackend(sweep.dir) ?? { backend: 'local', options: {} };
+  const backend = backendName(o.backend, prev.backend);
+  const options = backend === 'slurm' ? mergeSlurmOptions(prev.backend === 'slurm' ? validateSlurmOptions(prev.options) : {}, slurmFlags(o)) : {};
+  await launchAndReport(sweep, cellsToRun(sweep), { backend, options: options as Record<string, unknown> }, { jobs: o.jobs, dryRun: o.dryRun });
+});
+
+sweepCmd
+  .command('cell')
+  .description('run or resume one cell (what each Slurm array task runs; exit 0 done, 130 checkpointed and stopped, 1 failed)')
+  .argument('<sweep-dir>')
+  .requiredOption('--index <n>', 'the cell index (the array task id)', intArg)
+  .action(async (dir: string, o) => {
+    process.exit(await runCellTask(loadSweepDir(dir), o.index));
+  });
+sweepCmd.commands.forEach((c) => c.exitOverride());
 
 program
   .command('report')
@@ -144,6 +220,20 @@ program
     const { writeReport } = await import('../experiments/report/report.node.ts');
     console.log(`report: ${writeReport(resolve(dir))}`);
     process.exit(0);
+  });
+
+program
+  .command('toy')
+  .description("the paper's toy setting: SGD/SAM/LSAM and one-mechanism variants, JSON + SVG + index.html")
+  .allowUnknownOption()
+  .argument('[options...]', 'passed to experiments/toy/run.node.ts (--out, --seeds, --steps, --config, --jobs)')
+  .action(async (args: string[]) => {
+    const { spawnSync } = await import('node:child_process');
+    const { fileURLToPath } = await import('node:url');
+    const entry = fileURLToPath(new URL('../experiments/toy/run.node.ts', import.meta.url));
+    const loader = new URL('../scripts/register-loader.mjs', import.meta.url).href;
+    const r = spawnSync(process.execPath, ['--import', loader, entry, ...args], { stdio: 'inherit' });
+    process.exit(r.status ?? 1);
   });
 
 program
