@@ -64,7 +64,7 @@ console.log('\nProbe error per feature (embedded FMNIST-MNIST: easy = MNIST digi
 console.log('| optimizer | easy-feature probe error | hard-feature probe error | val acc | worst-group acc |');
 console.log('|---|---|---|---|---|');
 for (const r of rows) console.log(`| ${r.optimizer.toUpperCase()} | ${f(r.easyError)} | ${f(r.hardError)} | ${f(r.valAcc)} | ${f(r.worstGroupAcc)} |`);
-for (const c of claims) console.log(`${c.supported ? 'supported' : 'not supported'}: ${c.claim} — ${c.detail}`);
+for (const c of claims) console.log(`${c.supported === true ? 'supported' : c.supported === false ? 'not supported' : 'inconclusive (difference within one standard error)'}: ${c.claim} — ${c.detail}`);
 let toySection = '';
 const toySummary = join(toyDir, 'summary.json');
 if (existsSync(toySummary)) {

@@ -89,11 +89,16 @@ export function aggregate(runs: FinalResult[]): { rows: OptimizerRow[]; rho: Rho
     const sam = rows.find((r) => r.dataset === dataset && r.optimizer === 'sam');
     if (sgd && sam) {
       const f = (s: Stat) => `${s.mean.toFixed(3)} ± ${s.sd.toFixed(3)}`;
-      const both = sam.easyError.mean < sgd.easyError.mean && sam.hardError.mean < sgd.hardError.mean;
+      // A difference counts when it exceeds its standard error (sd/√n of both means combined);
+      // smaller ones are inconclusive, whatever their sign.
+      const se = (a: Stat, b: Stat) => Math.sqrt(a.sd ** 2 / Math.max(a.n, 1) + b.sd ** 2 / Math.max(b.n, 1));
+      const verdict = (a: Stat, b: Stat) => (b.mean - a.mean > se(a, b) ? 1 : a.mean - b.mean > se(a, b) ? -1 : 0);
+      const vEasy = verdict(sam.easyError, sgd.easyError);
+      const vHard = verdict(sam.hardError, sgd.hardError);
       claims.push({
         dataset,
         claim: 'SAM lowers the probe error of both features compared with SGD',
-        supported: both,
+        supported: vEasy === 1 && vHard === 1 ? true : vEasy === -1 || vHard === -1 ? false : null,
         detail: `easy ${f(sam.easyError)} (SAM) vs ${f(sgd.easyError)} (SGD); hard ${f(sam.hardError)} vs ${f(sgd.hardError)}; ${sam.seeds.length} and ${sgd.seeds.length} seeds`,
       });
       const gain = sgd.hardError.mean - sam.hardError.mean;
@@ -101,7 +106,7 @@ export function aggregate(runs: FinalResult[]): { rows: OptimizerRow[]; rho: Rho
       claims.push({
         dataset,
         claim: 'SAM\'s hard-feature probe gain exceeds its change in validation accuracy (not explained by accuracy alone)',
-        supported: gain > Math.abs(dVal),
+        supported: vHard === 1 ? gain > Math.abs(dVal) : null,
         detail: `hard-feature probe error lower by ${gain.toFixed(3)}; validation accuracy ${dVal >= 0 ? '+' : ''}${dVal.toFixed(3)}`,
       });
     }

@@ -56,7 +56,7 @@ export function buildReport(dir: string, runs: LoadedRun[], extraSections: strin
     }
     svgs.set(`${ds}-train-loss.svg`, lineChart({ title: `${ds}: training loss`, xLabel: 'epoch', yLabel: 'train loss (mean over seeds)', series, yLog: true }));
     const rp = rho.filter((p) => p.dataset === ds);
-    if (rp.some((p) => p.optimizer === 'sam')) {
+    if (new Set(rp.map((p) => p.rho)).size >= 2) {
       const s: Series[] = [];
       for (const opt of [...new Set(rp.map((p) => p.optimizer))]) {
         for (const feat of ['easy', 'hard'] as const) {
