@@ -123,7 +123,7 @@ function slurmFlags(o: Record<string, unknown>): SlurmOptions {
 function withBackendOptions(c: Command): Command {
   return c
     .option('--backend <name>', 'local (processes on this machine) | slurm (a job array)')
-    .option('--jobs <n>', 'local: cells run at once (default 1)', intArg)
+    .option('--jobs <n>', 'local: cells run at once (default 1; resubmit: as before)', intArg)
     .option('--partition <name>', 'slurm: partition')
     .option('--time <t>', 'slurm: time limit per cell (e.g. 04:00:00)')
     .option('--cpus <n>', 'slurm: --cpus-per-task', intArg)
@@ -150,13 +150,18 @@ async function launchAndReport(sweep: SweepDir, cells: SweepCellEntry[], backend
     console.log(`sweep ${sweep.spec.name}: nothing to ${backend.backend === 'slurm' ? 'submit' : 'run'} (${st.counts.done} done, ${st.rows.filter((r) => r.active).length} queued or running)`);
     process.exit(0);
   }
-  writeBackend(sweep.dir, backend);
+  // local: recorded before the cells start (status reads it while they run); slurm: once submitted
+  if (backend.backend === 'local') writeBackend(sweep.dir, backend);
   console.log(`sweep ${sweep.spec.name}: ${cells.length} of ${sweep.cells.length} cells to ${backend.backend === 'slurm' ? 'submit to Slurm' : `run here, ${o.jobs ?? 1} at a time`} (${st.counts.done} done)`);
   const r = await launch(sweep, cells, backend, { jobs: o.jobs, dryRun: o.dryRun });
   if (r.backend === 'slurm') {
     const s = r.submission;
-    if (o.dryRun) console.log(`dry run: wrote ${s.script} (not submitted; submit with: sbatch ${s.script})`);
-    else console.log(`submitted Slurm job ${s.jobId}: ${s.indices.length} array tasks (--array=${arrayRanges(s.indices)}); script ${s.script}\nfollow with: samgpu sweep status ${sweep.dir}`);
+    if (o.dryRun) {
+      console.log(`dry run: wrote ${s.script} (not submitted; \`samgpu sweep\` without --dry-run submits it and records the job)`);
+      process.exit(0);
+    }
+    writeBackend(sweep.dir, backend);
+    console.log(`submitted Slurm job ${s.jobId}: ${s.indices.length} array tasks (--array=${arrayRanges(s.indices)}); script ${s.script}\nfollow with: samgpu sweep status ${sweep.dir}`);
     process.exit(0);
   }
   console.log(formatStatus(sweepStatus(sweep)));
@@ -171,11 +176,17 @@ const sweepCmd = withBackendOptions(
     .option('--results <dir>', 'results folder (on a filesystem the compute nodes share, for slurm)', 'results'),
 ).action(async (file: string, o) => {
   if (!existsSync(file)) throw new SamgpuError(`sweep: no file ${file}`);
-  const spec = validateSweep(JSON.parse(readFileSync(file, 'utf8')));
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new SamgpuError(`sweep: ${file} is not valid JSON (${(e as Error).message})`);
+  }
+  const spec = validateSweep(json);
   const backend = backendName(o.backend, 'local');
-  const options = backend === 'slurm' ? mergeSlurmOptions(validateSlurmOptions((spec as unknown as { slurm?: unknown }).slurm), slurmFlags(o)) : {};
+  const options = backend === 'slurm' ? mergeSlurmOptions(validateSlurmOptions((spec as unknown as { slurm?: unknown }).slurm), slurmFlags(o)) : { jobs: o.jobs ?? 1 };
   const sweep = prepareSweep(spec, o.results);
-  await launchAndReport(sweep, cellsToRun(sweep), { backend, options: options as Record<string, unknown> }, { jobs: o.jobs, dryRun: o.dryRun });
+  await launchAndReport(sweep, cellsToRun(sweep), { backend, options: options as Record<string, unknown> }, { jobs: o.jobs ?? 1, dryRun: o.dryRun });
 });
 
 sweepCmd
@@ -198,8 +209,9 @@ withBackendOptions(
   const sweep = loadSweepDir(dir);
   const prev = readBackend(sweep.dir) ?? { backend: 'local', options: {} };
   const backend = backendName(o.backend, prev.backend);
-  const options = backend === 'slurm' ? mergeSlurmOptions(prev.backend === 'slurm' ? validateSlurmOptions(prev.options) : {}, slurmFlags(o)) : {};
-  await launchAndReport(sweep, cellsToRun(sweep), { backend, options: options as Record<string, unknown> }, { jobs: o.jobs, dryRun: o.dryRun });
+  const jobs: number = o.jobs ?? (prev.backend === 'local' && typeof prev.options.jobs === 'number' ? prev.options.jobs : 1);
+  const options = backend === 'slurm' ? mergeSlurmOptions(prev.backend === 'slurm' ? validateSlurmOptions(prev.options) : {}, slurmFlags(o)) : { jobs };
+  await launchAndReport(sweep, cellsToRun(sweep), { backend, options: options as Record<string, unknown> }, { jobs, dryRun: o.dryRun });
 });
 
 sweepCmd

@@ -186,6 +186,9 @@ export async function runExperiment(cfg: RunConfig, data: TwoFeatureDataset, hoo
       };
       model.train();
       for (; pos.batch < batches; pos.batch++, pos.step++) {
+        // Let signal handlers (Ctrl-C, SIGTERM from a scheduler) run between steps: the loop
+        // itself never awaits until the end of the epoch.
+        await new Promise((r) => setImmediate(r));
         if (hooks.shouldStop?.()) {
           pos.partial = { losses: [...before.losses, ...(await readAll(losses))], accs: [...before.accs, ...(await readAll(accs))] };
           const ck = await capture();
