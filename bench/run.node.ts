@@ -1,4 +1,4 @@
-// Benchmarks: `npm run bench -- CASE [CASE ...]` (cases: matmul, convnet, sam). Writes bench/RESULTS.md.
+// Benchmarks: `npm run bench -- CASE [CASE ...]` (cases: matmul, convnet, sam, peers, profile). Writes bench/RESULTS.md.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -10,6 +10,9 @@ import { matmulConfig } from '../engine/ops/matmul.ts';
 import { benchMatmul, benchOverhead } from './matmul.ts';
 import { benchConvLayers } from './convnet.ts';
 import { benchTrainSteps } from './train-step.ts';
+import { otherLoad } from './load.ts';
+import { preparePeers, casePeers, type PeerSetup } from './peers/index.ts';
+import { caseProfile } from './profile.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const SIZES = [256, 512, 1024, 2048];
@@ -41,23 +44,6 @@ function adapterName(rt: Runtime): string {
   const i = rt.gpu.info as unknown as Record<string, unknown>;
   const kind = i.isSoftware ? 'software adapter' : 'hardware adapter';
   return `${i.description || i.device || i.vendor} (vendor ${i.vendor || '?'}, ${i.architecture || '?'}; ${kind})`;
-}
-
-/** CPU time used by other processes while `fn` runs, in cores (Linux /proc/stat; null elsewhere). */
-async function otherLoad<T>(fn: () => Promise<T>): Promise<[T, number | null]> {
-  const busy = () => {
-    try {
-      const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
-      return (f.reduce((x, y) => x + y, 0) - f[3] - f[4]) / 100; // seconds, minus idle and iowait
-    } catch {
-      return null;
-    }
-  };
-  const b0 = busy(), c0 = process.cpuUsage(), t0 = performance.now();
-  const r = await fn();
-  const b1 = busy(), c1 = process.cpuUsage(c0), wall = (performance.now() - t0) / 1000;
-  if (b0 === null || b1 === null || wall < 0.05) return [r, null];
-  return [r, Math.max(0, (b1 - b0 - (c1.user + c1.system) / 1e6) / wall)];
 }
 
 const f1 = (x: number | undefined) => (x === undefined ? '—' : x.toFixed(1));
@@ -140,13 +126,23 @@ async function caseSam(rt: Runtime): Promise<string> {
   return lines.join('\n');
 }
 
-const CASES: Record<string, (rt: Runtime) => Promise<string>> = { matmul: caseMatmul, convnet: caseConvnet, sam: caseSam };
+let peerSetup: PeerSetup | null = null;
+const CASES: Record<string, (rt: Runtime) => Promise<string>> = {
+  matmul: caseMatmul,
+  convnet: caseConvnet,
+  sam: caseSam,
+  peers: (rt) => casePeers(rt, peerSetup!, adapterName(rt)),
+  profile: caseProfile,
+};
 
 const names = process.argv.slice(2);
 if (!names.length || names.some((n) => !CASES[n])) {
   console.error(`usage: npm run bench -- CASE [CASE ...]   (cases: ${Object.keys(CASES).join(', ')})`);
   process.exit(2);
 }
+// The peers' devices and PyTorch's process start before init() lowers the main thread's
+// priority, so that they run with the same settings as ours (bench/peers/index.ts).
+if (names.includes('peers')) peerSetup = await preparePeers();
 const rt = await init({ maxDispatchesPerBatch: 4096 });
 const adapter = adapterName(rt);
 const sections: string[] = [];

@@ -81,6 +81,7 @@ fn binary_op(x: f32, y: f32) -> f32 {
     // Gradient helpers of maximum/minimum: 1 where x wins, 1/2 on ties (PyTorch's rule).
     case 10u: { return select(select(0.0, 0.5, x == y), 1.0, x > y); }
     case 11u: { return select(select(0.0, 0.5, x == y), 1.0, x < y); }
+    case 12u: { return select(0.0, x, y > 0.0); }                 // relu backward: g where the input > 0
     default: { return x; }
   }
 }

@@ -98,9 +98,21 @@ fn reduce_split(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation
     let o = w / p.n_chunks;
     let c = w % p.n_chunks;
     let base = base_offset(o);
-    let start = c * p.chunk;
-    let end = min(start + p.chunk, p.n_red);
-    for (var r = start + lid; r < end; r += 64u) { acc = combine(acc, x[base + red_offset(r)]); }
+    let inner = p.red_shape[3];
+    if (p.red_strides[3] == 1u && inner >= 64u && p.chunk % inner == 0u) {
+      // Contiguous inner runs (e.g. the H·W of a conv bias gradient): the host aligned the
+      // chunk to whole runs, so each run's offset is decoded once and threads read along it.
+      let rows = p.chunk / inner;
+      let row_end = min((c + 1u) * rows, p.n_red / inner);
+      for (var row = c * rows; row < row_end; row++) {
+        let rbase = base + red_offset(row * inner);
+        for (var k = lid; k < inner; k += 64u) { acc = combine(acc, x[rbase + k]); }
+      }
+    } else {
+      let start = c * p.chunk;
+      let end = min(start + p.chunk, p.n_red);
+      for (var r = start + lid; r < end; r += 64u) { acc = combine(acc, x[base + red_offset(r)]); }
+    }
   }
   partial[lid] = acc;
   workgroupBarrier();

@@ -25,6 +25,8 @@ const CASES: [number[], number[]][] = [
   [[100003], [0]],
   [[3, 20001], [1]],
   [[9000, 3], [0]],
+  [[8, 3, 32, 32], [0, 2, 3]], // a conv bias gradient: split path over contiguous runs
+  [[3, 5, 33, 40], [0, 2, 3]],
 ];
 
 describe('reductions: sum, mean, max, min over any axes', () => {

@@ -13,7 +13,7 @@ const BINARY: KernelSource = { name: 'elementwise.wgsl', code: source, entry: 'b
 
 export const BinaryOp = {
   add: 0, sub: 1, mul: 2, div: 3, maximum: 4, minimum: 5, eq: 6, gt: 7, ge: 8, lt: 9,
-  maxGrad: 10, minGrad: 11,
+  maxGrad: 10, minGrad: 11, reluGrad: 12,
 } as const;
 
 function sameShape(a: Shape, b: Shape): boolean {

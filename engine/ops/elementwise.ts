@@ -6,7 +6,7 @@ import { Uniforms } from '../runtime/uniforms.ts';
 import { empty, type Tensor } from '../tensor.ts';
 import { record } from '../autograd/record.ts';
 import { workgroups1d } from './util.ts';
-import { mul, div, sub } from './binary.ts';
+import { mul, div, sub, binaryKernel } from './binary.ts';
 
 const UNARY: KernelSource = { name: 'elementwise.wgsl', code: source, entry: 'unary' };
 const FILL: KernelSource = { name: 'elementwise.wgsl', code: source, entry: 'fill' };
@@ -49,7 +49,8 @@ export function log(x: Tensor): Tensor {
 }
 
 export function relu(x: Tensor): Tensor {
-  return record('relu', unaryKernel('relu', x), [x], [x], ([xs]) => (g) => [mul(g, unaryKernel('step', xs))]);
+  // one fused kernel for the backward: g · 1[x > 0]
+  return record('relu', unaryKernel('relu', x), [x], [x], ([xs]) => (g) => [binaryKernel('reluGrad', g, xs)]);
 }
 
 export function sigmoid(x: Tensor): Tensor {

@@ -80,12 +80,15 @@ function reduceKernel(op: ReduceOp, x: Tensor, axes: number[], outShape: Shape, 
   const p = plan(x.shape, axes);
   const out = empty(outShape, rt);
   if (p.nRed > SPLIT_MIN && p.nOut < 1024) {
-    const nChunks = Math.ceil(p.nRed / CHUNK);
+    // A contiguous inner run of ≥ 64 elements: chunks of whole runs (see reduce_split).
+    const inner = p.redStrides[3] === 1 ? p.redShape[3] : 0;
+    const chunk = inner >= 64 ? inner * Math.max(1, Math.round(CHUNK / inner)) : CHUNK;
+    const nChunks = Math.ceil(p.nRed / chunk);
     const partial = empty([p.nOut, nChunks], rt);
     rt.dispatch(SPLIT, {
       overrides: { OP: OP_CODE[op] },
       buffers: { x: x.buffer(op), out: partial.buffer() },
-      uniforms: uniforms(p, op, 1, CHUNK, nChunks),
+      uniforms: uniforms(p, op, 1, chunk, nChunks),
       workgroups: Runtime.grid(p.nOut * nChunks),
     });
     const r = reduceKernel(op, partial, [1], outShape, scale);
