@@ -129,5 +129,8 @@ export async function fitLinearProbes(fit: ProbeSet, test: ProbeSet | null, opts
   } finally {
     pr.dispose();
     for (const t of [std.fit, std.test, std.mean, std.scale]) t?.dispose();
+    // the rank-3 views as3d made of rank-2 inputs
+    if (xf !== fit.x) xf.dispose();
+    if (xt && xt !== test?.x) xt.dispose();
   }
 }
