@@ -46,11 +46,15 @@ export async function timeSteps(rt: Runtime, name: string, step: () => void, rep
   return { name, medianMs: median(ts), reps };
 }
 
-export async function benchTrainSteps(rt: Runtime, which: ('sgd' | 'sam' | 'lsam' | 'sam+weights')[]): Promise<{ timings: StepTiming[]; samExtraBytes: number; paramBytes: number }> {
+/**
+ * Steps of each kind, interleaved round by round (sgd, sam, lsam, … then again) so that drift in
+ * the machine's speed (other load, frequency) falls on every kind alike; medians per kind.
+ */
+export async function benchTrainSteps(rt: Runtime, which: ('sgd' | 'sam' | 'lsam' | 'sam+weights')[], reps = 9, warmup = 2): Promise<{ timings: StepTiming[]; samExtraBytes: number; paramBytes: number }> {
   const { x, y } = paperBatch(rt);
-  const timings: StepTiming[] = [];
   let samExtraBytes = 0;
   let paramBytes = 0;
+  const steps: { kind: string; step: () => void; dispose: () => void }[] = [];
   for (const kind of which) {
     const model = paperModel();
     const sgd = new SGD(model.parameters(), { lr: 0.01, momentum: 0.9, weightDecay: 5e-4 });
@@ -60,30 +64,48 @@ export async function benchTrainSteps(rt: Runtime, which: ('sgd' | 'sam' | 'lsam
       backward(l);
       return l;
     };
-    let step: () => void;
     if (kind === 'sgd') {
-      step = () => {
-        sgd.zeroGrad();
-        scope(closure).dispose();
-        sgd.step();
-      };
-    } else {
-      const sam = new SAM(model, sgd, { rho: 0.05, perturb: kind === 'lsam' ? 'last' : 'all' });
-      samExtraBytes = sam.extraBytes;
-      const weights: Tensor[] = [];
-      const withWeights = (pass: 0 | 1) => {
-        const logits = model.forward(x);
-        // λ (pass 0) / λ̃ (pass 1) from the logits already on the GPU; kept there, no readback.
-        weights[pass]?.dispose();
-        weights[pass] = keep(noGrad(() => softmaxImportanceWeights(logits, y)));
-        const l = crossEntropy(logits, y);
-        backward(l);
-        return l;
-      };
-      step = () => sam.step(kind === 'sam+weights' ? withWeights : closure).dispose();
+      steps.push({
+        kind,
+        step: () => {
+          sgd.zeroGrad();
+          scope(closure).dispose();
+          sgd.step();
+        },
+        dispose: () => model.dispose(),
+      });
+      continue;
     }
-    timings.push(await timeSteps(rt, kind, step));
-    model.dispose();
+    const sam = new SAM(model, sgd, { rho: 0.05, perturb: kind === 'lsam' ? 'last' : 'all' });
+    samExtraBytes = sam.extraBytes;
+    const weights: Tensor[] = [];
+    const withWeights = (pass: 0 | 1) => {
+      const logits = model.forward(x);
+      // λ (pass 0) / λ̃ (pass 1) from the logits already on the GPU; kept there, no readback.
+      weights[pass]?.dispose();
+      weights[pass] = keep(noGrad(() => softmaxImportanceWeights(logits, y)));
+      const l = crossEntropy(logits, y);
+      backward(l);
+      return l;
+    };
+    steps.push({
+      kind,
+      step: () => sam.step(kind === 'sam+weights' ? withWeights : closure).dispose(),
+      dispose: () => {
+        sam.dispose();
+        model.dispose();
+      },
+    });
   }
-  return { timings, samExtraBytes, paramBytes };
+  const times = new Map<string, number[]>(steps.map((s) => [s.kind, []]));
+  for (let r = 0; r < warmup + reps; r++) {
+    for (const s of steps) {
+      const t = performance.now();
+      s.step();
+      await rt.sync();
+      if (r >= warmup) times.get(s.kind)!.push(performance.now() - t);
+    }
+  }
+  for (const s of steps) s.dispose();
+  return { timings: steps.map((s) => ({ name: s.kind, medianMs: median(times.get(s.kind)!), reps })), samExtraBytes, paramBytes };
 }

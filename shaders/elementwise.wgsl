@@ -108,6 +108,14 @@ fn add_into(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgrou
   out[i] = out[i] + a[i];
 }
 
+// In place: out ← a, as a dispatch (a copy command would end the compute pass).
+@compute @workgroup_size(64)
+fn copy_into(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = index(gid, nwg);
+  if (i >= p.n) { return; }
+  out[i] = a[i];
+}
+
 fn offsets(i: u32) -> vec2<u32> {
   var rem = i;
   var oa = 0u;

@@ -11,6 +11,7 @@ import { mul, div, sub, binaryKernel } from './binary.ts';
 const UNARY: KernelSource = { name: 'elementwise.wgsl', code: source, entry: 'unary' };
 const FILL: KernelSource = { name: 'elementwise.wgsl', code: source, entry: 'fill' };
 const ADD_INTO: KernelSource = { name: 'elementwise.wgsl', code: source, entry: 'add_into' };
+const COPY_INTO: KernelSource = { name: 'elementwise.wgsl', code: source, entry: 'copy_into' };
 
 export const UnaryOp = {
   neg: 0, exp: 1, log: 2, relu: 3, sigmoid: 4, tanh: 5, sqrt: 6, abs: 7,
@@ -132,6 +133,16 @@ export function addInto(target: Tensor, x: Tensor): void {
   if (target.size !== x.size) throw new SamgpuError(`addInto: ${fmtShape(x.shape)} does not match target ${fmtShape(target.shape)}`);
   const u = new Uniforms().u32(target.size, target.rank).f32(0, 0).build();
   target.rt.dispatch(ADD_INTO, { buffers: { a: x.buffer('addInto'), out: target.buffer('addInto') }, uniforms: u, workgroups: workgroups1d(target.size) });
+}
+
+/**
+ * In place: target ← x, same number of elements (no autodiff). A dispatch rather than a copy
+ * command, so the open compute pass is not split (each pass boundary costs on lavapipe).
+ */
+export function copyInto(target: Tensor, x: Tensor): void {
+  if (target.size !== x.size) throw new SamgpuError(`copyInto: ${fmtShape(x.shape)} does not match target ${fmtShape(target.shape)}`);
+  const u = new Uniforms().u32(target.size, target.rank).f32(0, 0).build();
+  target.rt.dispatch(COPY_INTO, { buffers: { a: x.buffer('copyInto'), out: target.buffer('copyInto') }, uniforms: u, workgroups: workgroups1d(target.size) });
 }
 
 export function zeros(shape: readonly number[], like?: Tensor): Tensor {

@@ -1,4 +1,4 @@
-export { neg, exp, log, relu, sigmoid, tanh, sqrt, abs, square, addScalar, mulScalar, affine, rsubScalar, powScalar,
+export { neg, exp, log, relu, sigmoid, tanh, sqrt, abs, square, addScalar, mulScalar, affine, rsubScalar, powScalar, copyInto,
   full, fillInto, addInto, zeros, ones, zerosLike, onesLike, clone, step } from './elementwise.ts';
 export { add, sub, mul, div, maximum, minimum, eq, gt, sumTo } from './binary.ts';
 export { sum, mean, max, min } from './reduce.ts';

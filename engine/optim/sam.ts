@@ -1,6 +1,6 @@
 // Sharpness-Aware Minimization as GPU passes over the flat parameter buffers.
 //   pass 1: g = ∇L(θ); ‖g‖ over the perturbed parameters in one multi-range reduction;
-//           θ is copied aside (one copy command) and θ̃ = θ + ρ·T²g/(‖Tg‖+ε) written in place.
+//           θ is copied aside (one copy dispatch) and θ̃ = θ + ρ·T²g/(‖Tg‖+ε) written in place.
 //   pass 2: g̃ = ∇L(θ̃) (batch-norm running statistics frozen by default); θ restored from the
 //           copy (exact, unlike subtracting e); the base optimizer steps with g̃ at θ.
 // We keep a copy of θ rather than of e so the restore is bit exact: ρ = 0 reproduces the base
@@ -12,7 +12,7 @@ import { Uniforms } from '../runtime/uniforms.ts';
 import { empty, type Tensor } from '../tensor.ts';
 import { keep, scope } from '../scope.ts';
 import { workgroups1d } from '../ops/util.ts';
-import { addInto, fillInto, unaryKernel } from '../ops/elementwise.ts';
+import { addInto, copyInto, fillInto, unaryKernel } from '../ops/elementwise.ts';
 import { binaryKernel } from '../ops/binary.ts';
 import type { Module } from '../nn/module.ts';
 import { setBatchNormStatsUpdate } from '../nn/layers.ts';
@@ -176,7 +176,7 @@ export class SAM {
       uniforms: this.#uniforms(this.#all, { nParts }),
       workgroups: [1],
     });
-    rt.copy(flat.data.storage().buf, this.#saved.storage().buf, flat.total * 4);
+    copyInto(this.#saved, flat.data);
     for (const r of this.#ranges) {
       rt.dispatch(ASCEND, {
         buffers: { theta, grad_r: grad, state: this.#state.buffer() },
@@ -201,7 +201,7 @@ export class SAM {
     if (!this.#ascended) throw new SamgpuError('SAM.descend: call ascend() first');
     const flat = this.base.flat;
     if (this.l2) this.#addL2(); // the L2 term at θ̃, as a loss term would give
-    flat.data.rt.copy(this.#saved.storage().buf, flat.data.storage().buf, flat.total * 4);
+    copyInto(flat.data, this.#saved);
     this.#ascended = false;
     this.base.step();
   }
@@ -257,11 +257,11 @@ export class SAM {
       if (this.l2) this.#addL2(); // the L2 term at θ̃ⱼ
       addInto(this.#accum, flat.grad);
       // back to θ without stepping: the step comes once, with the mean gradient
-      flat.data.rt.copy(this.#saved.storage().buf, flat.data.storage().buf, flat.total * 4);
+      copyInto(flat.data, this.#saved);
       this.#ascended = false;
     }
     const mean = unaryKernel('affine', this.#accum, 1 / chunks, 0);
-    flat.data.rt.copy(mean.storage().buf, flat.grad.storage().buf, flat.total * 4);
+    copyInto(flat.grad, mean);
     mean.dispose();
     this.base.step();
     const out = unaryKernel('affine', lossSum!, 1 / chunks, 0);
