@@ -135,7 +135,8 @@ const CASES: Record<string, (rt: Runtime) => Promise<string>> = {
   profile: caseProfile,
 };
 
-const names = process.argv.slice(2);
+// No case named: the side-by-side comparison with the peers.
+const names = process.argv.length > 2 ? process.argv.slice(2) : ['peers'];
 if (!names.length || names.some((n) => !CASES[n])) {
   console.error(`usage: npm run bench -- CASE [CASE ...]   (cases: ${Object.keys(CASES).join(', ')})`);
   process.exit(2);
