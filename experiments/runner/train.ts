@@ -93,7 +93,8 @@ export function buildModel(cfg: RunConfig, data: TwoFeatureDataset): Module & { 
   return f({ classes, inChannels: c, stem: cfg.model.stem ?? 'cifar', rng });
 }
 
-function gather(split: TwoFeatureSplit, idx: ArrayLike<number>, from: number, to: number): { x: Tensor; y: Tensor } {
+/** x and task labels y of examples `idx[from … to)` of a split, uploaded. */
+export function gather(split: TwoFeatureSplit, idx: ArrayLike<number>, from: number, to: number): { x: Tensor; y: Tensor } {
   const [c, h, w] = split.shape;
   const per = c * h * w;
   const xs = new Float32Array((to - from) * per);

@@ -20,7 +20,7 @@ import { inputDim, type ToyProbeSet, type ToyTrainSet } from './data.ts';
 import { ToyNet } from './model.ts';
 
 /** SAM's base optimizer, with its step switched off where SAM is only used to reach θ̃ and come back. */
-class GatedOptimizer implements Optimizer {
+export class GatedOptimizer implements Optimizer {
   enabled = true;
   constructor(readonly inner: SGD) {}
   get lr(): number {

@@ -11,7 +11,7 @@ import { accuracy } from '../../engine/ops/select.ts';
 import { SGD } from '../../engine/optim/sgd.ts';
 import type { SmallCNN } from '../../engine/models/small-cnn.ts';
 import type { TwoFeatureDataset, TwoFeatureSplit } from '../../experiments/data/types.ts';
-import { buildModel } from '../../experiments/runner/train.ts';
+import { buildModel, gather } from '../../experiments/runner/train.ts';
 import { epochOrder } from '../../experiments/data/batches.ts';
 import { DEFAULTS, validateConfig } from '../../experiments/runner/config.ts';
 import { balancedIndices, extractFeatures } from '../../experiments/probe/feature-probes.ts';
@@ -23,20 +23,6 @@ import type { LiveSettings } from './settings.ts';
 export const LIVE_PROBE_L2 = 1e-2;
 const PROBE_TOL = 1e-3;
 const PROBE_MAX_ITER = 300;
-
-/** x and y of examples `idx[from … to)` of a split, uploaded. */
-function gather(split: TwoFeatureSplit, idx: ArrayLike<number>, from: number, to: number): { x: Tensor; y: Tensor } {
-  const [c, h, w] = split.shape;
-  const per = c * h * w;
-  const xs = new Float32Array((to - from) * per);
-  const ys = new Float32Array(to - from);
-  for (let i = from; i < to; i++) {
-    const k = idx[i];
-    xs.set(split.images.subarray(k * per, (k + 1) * per), (i - from) * per);
-    ys[i - from] = split.y[k];
-  }
-  return { x: tensor(xs, [to - from, c, h, w]), y: tensor(ys, [to - from]) };
-}
 
 export function cnnTask(s: LiveSettings, data: TwoFeatureDataset): LiveTask {
   const run = validateConfig({ seed: s.seed, model: { name: 'small-cnn' }, optimizer: { name: s.optimizer, lr: s.lr, rho: s.rho } });

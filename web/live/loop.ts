@@ -9,7 +9,8 @@ import { noGrad } from '../../engine/autograd/grad-mode.ts';
 import { backward } from '../../engine/autograd/backward.ts';
 import { clone } from '../../engine/ops/elementwise.ts';
 import type { Module } from '../../engine/nn/module.ts';
-import type { SGD, Optimizer } from '../../engine/optim/sgd.ts';
+import type { SGD } from '../../engine/optim/sgd.ts';
+import { GatedOptimizer } from '../../experiments/toy/train.ts';
 import { SAM } from '../../engine/optim/sam.ts';
 import { gini, lorenz, type Lorenz } from '../../experiments/metrics.ts';
 import { monitorSteps, type LiveSettings } from './settings.ts';
@@ -77,26 +78,6 @@ export interface LiveTask {
   dispose(): void;
 }
 
-/** SAM's base optimizer with its step switched off where SAM only visits θ̃ and comes back. */
-class GatedOptimizer implements Optimizer {
-  enabled = true;
-  constructor(readonly inner: SGD) {}
-  get lr(): number {
-    return this.inner.lr;
-  }
-  set lr(v: number) {
-    this.inner.lr = v;
-  }
-  get flat() {
-    return this.inner.flat;
-  }
-  step(): void {
-    if (this.enabled) this.inner.step();
-  }
-  zeroGrad(): void {
-    this.inner.zeroGrad();
-  }
-}
 
 interface Measured {
   loss: Tensor;
@@ -198,6 +179,8 @@ export async function trainLive(task: LiveTask, s: LiveSettings, hooks: LiveHook
     result.paramNorm = norm(theta);
     result.paramDistance = norm(theta, theta0);
   } finally {
+    sam.dispose();
+    task.sgd.dispose();
     task.dispose();
   }
   result.seconds = (performance.now() - t0) / 1000;
