@@ -159,6 +159,8 @@ describe('demo page in headless Chromium', function () {
   const report: Record<string, unknown> = { flags: CHROMIUM_FLAGS };
 
   before(async function () {
+    // Skipped only on a machine without Debian's Chromium (a developer's laptop); .ci/run installs
+    // it, so in CI this always runs.
     if (!existsSync(CHROMIUM)) {
       console.log(`    (skipped: no Chromium at ${CHROMIUM}; CI installs it with apt-get install chromium)`);
       this.skip();
