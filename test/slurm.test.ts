@@ -10,10 +10,10 @@ import { cannotRun, installSlurm, startCluster, type Cluster } from './slurm-clu
 import { aggregateOf, cli, finals, reportBody, statusOf, waitFor } from './sweep-helpers.ts';
 import { parseSqueue, SQUEUE_FORMAT } from '../experiments/runner/slurm.ts';
 
-// 4 cells (SGD and SAM × 2 seeds) of a few seconds each: 8 batches per epoch, 6 epochs.
+// 4 cells (SGD and SAM × 2 seeds) of ~10 s each: 8 batches per epoch, 24 epochs.
 const SPEC = {
   name: 'toy',
-  base: { dataset: { name: 'synthetic', options: { train: 256, val: 64, test: 64 } }, epochs: 6, batchSize: 32, probe: { l2Grid: [0.1] }, optimizer: { lr: 0.05, rho: 0.05 } },
+  base: { dataset: { name: 'synthetic', options: { train: 256, val: 64, test: 64 } }, epochs: 24, batchSize: 32, probe: { l2Grid: [0.1] }, optimizer: { lr: 0.05, rho: 0.05 } },
   grid: { 'optimizer.name': ['sgd', 'sam'], seed: [0, 1] },
 };
 
@@ -69,22 +69,25 @@ describe('sweeps on a real one-node Slurm cluster', function () {
     const debug = () => `${cli(['sweep', 'status', dir]).stdout}\n${c.cmd('squeue', ['-r', '--states=all'])}\n${c.logs()}`;
     const task = (i: number) => parseSqueue(c.cmd('squeue', ['-h', '-r', '--states=all', '-j', job!, '-o', SQUEUE_FORMAT])).find((e) => e.taskId === String(i));
 
-    // scancel task 0 once it has checkpointed its first epoch: SIGTERM, checkpoint, CANCELLED
-    await waitFor('task 0 to checkpoint its first epoch', 90_000, () => ck(0), debug);
-    assert.ok(!done(0), 'task 0 finished before it could be cancelled');
-    c.cmd('scancel', [`${job}_0`]);
+    // Slurm refuses to signal a task ("Job can not be altered now, try again later"; scancel
+    // retries 5 s later) while another task of the array changes state, so each signal goes out
+    // while the array is quiet, and the cells run ~20 epochs past the first checkpoint: margin
+    // for one such retry even on a slow machine.
+    await waitFor('tasks 0 and 1 to checkpoint their first epoch', 90_000, () => ck(0) && ck(1), debug);
     // task 1: the time-limit warning (what --signal=B:USR1@grace sends): checkpoint, requeue itself
-    await waitFor('task 1 to checkpoint its first epoch', 90_000, () => ck(1), debug);
     assert.ok(!done(1), 'task 1 finished before it could be signalled');
-    // In the background: when another task of the array starts at that moment, slurmctld can
-    // deliver the signal yet answer "Job can not be altered now", and scancel then retries for
-    // as long as the task stays requeued; what counts is that the task requeued itself.
+    // in the background: scancel retries for as long as the task stays requeued; what counts is
+    // that the task requeued itself
     const usr1 = spawn('scancel', ['--batch', '--signal=USR1', `${job}_1`], { env: c.env, stdio: 'ignore' });
     try {
       await waitFor('task 1 to be requeued', 60_000, () => task(1)?.state === 'PENDING' && task(1)?.reason === 'BeginTime', debug);
     } finally {
       if (usr1.exitCode === null) usr1.kill();
     }
+    // task 0: scancel (SIGTERM, checkpoint, CANCELLED) once task 2 holds the freed CPU
+    await waitFor('task 2 to start', 60_000, () => task(2)?.state === 'RUNNING', debug);
+    assert.ok(!done(0), 'task 0 finished before it could be cancelled');
+    c.cmd('scancel', [`${job}_0`]);
     c.cmd('scontrol', ['update', `JobId=${job}_1`, 'StartTime=now']); // skip Slurm's requeue delay (about 2 min)
     await waitFor('the array to finish', 150_000, () => statusOf(dir).rows.every((r) => !r.active), debug);
 

@@ -8,7 +8,7 @@ import { validateSweep } from '../experiments/runner/sweep.ts';
 import { aggregateOf, cli, cliAsync, finals, reportBody, statusOf, waitFor } from './sweep-helpers.ts';
 
 // 256 synthetic images, 8 batches per epoch: a cell takes a few seconds, long enough to stop mid-run.
-const base = { dataset: { name: 'synthetic', options: { train: 256, val: 64, test: 64 } }, epochs: 4, batchSize: 32, probe: { l2Grid: [0.1] }, optimizer: { lr: 0.05 } };
+const base = { dataset: { name: 'synthetic', options: { train: 256, val: 64, test: 64 } }, epochs: 8, batchSize: 32, probe: { l2Grid: [0.1] }, optimizer: { lr: 0.05 } };
 
 describe('sweeps: backends, status, resubmit', () => {
   let tmp = '';

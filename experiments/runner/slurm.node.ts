@@ -68,10 +68,15 @@ export function acctOf(jobIds: string[]): { entries: AcctEntry[]; error?: string
 }
 
 /** Put this job back in the queue (from inside the job, after it checkpointed). */
-export function requeueJob(jobId: string): { ok: boolean; message: string } {
+export function requeueJob(jobId: string, tries = 10): { ok: boolean; message: string } {
   // scontrol runs inside the job that the requeue terminates: with SIGTERM ignored (inherited
-  // across exec) it lives to report how the request went
-  const r = slurmCmd('sh', ['-c', `trap '' TERM; exec scontrol requeue ${jobId}`]);
+  // across exec) it lives to report how the request went. While another task of the array
+  // changes state slurmctld may answer "Job can not be altered now, try again later": retry.
+  let r = slurmCmd('sh', ['-c', `trap '' TERM; exec scontrol requeue ${jobId}`]);
+  for (let i = 1; i < tries && !r.ok && /try again later/i.test(r.stderr); i++) {
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1000); // a blocking 1 s sleep
+    r = slurmCmd('sh', ['-c', `trap '' TERM; exec scontrol requeue ${jobId}`]);
+  }
   return { ok: r.ok, message: r.stderr };
 }
 
