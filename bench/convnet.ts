@@ -1,5 +1,5 @@
-// conv2d throughput (forward, input gradient, weight gradient) on the paper-CNN layers and a
-// ResNet-18 3×3 layer, and the small-CNN training step with SGD.
+// conv2d throughput (forward, input gradient, weight gradient) on the paper-CNN layers and the
+// ResNet-18 3×3 layers of each stage (CIFAR input, batch 32), and the small-CNN training step with SGD.
 import { tensor, Rng, type Runtime, type Tensor } from '../engine/index.ts';
 import { conv2dGeometry, conv2dForwardKernel, conv2dBackwardInputKernel, conv2dBackwardWeightKernel, type Conv2dOptions } from '../engine/ops/conv2d.ts';
 import { median } from './train-step.ts';
@@ -16,6 +16,9 @@ export const LAYERS: ConvLayer[] = [
   { name: 'paper conv2 32→64 k3 s2 (128×32×32×16)', x: [128, 32, 32, 16], w: [64, 32, 3, 3], opts: { stride: 2, padding: 1 } },
   { name: 'paper conv3 64→128 k3 s2 (128×64×16×8)', x: [128, 64, 16, 8], w: [128, 64, 3, 3], opts: { stride: 2, padding: 1 } },
   { name: 'ResNet-18 layer1 64→64 k3 s1 (32×64×32×32)', x: [32, 64, 32, 32], w: [64, 64, 3, 3], opts: { stride: 1, padding: 1 } },
+  { name: 'ResNet-18 layer2 128→128 k3 s1 (32×128×16×16)', x: [32, 128, 16, 16], w: [128, 128, 3, 3], opts: { stride: 1, padding: 1 } },
+  { name: 'ResNet-18 layer3 256→256 k3 s1 (32×256×8×8)', x: [32, 256, 8, 8], w: [256, 256, 3, 3], opts: { stride: 1, padding: 1 } },
+  { name: 'ResNet-18 layer4 512→512 k3 s1 (32×512×4×4)', x: [32, 512, 4, 4], w: [512, 512, 3, 3], opts: { stride: 1, padding: 1 } },
 ];
 
 export interface ConvRow {

@@ -1,4 +1,4 @@
-// Per-kernel GPU time of one small-CNN training step (`npm run bench -- profile`), from
+// Per-kernel GPU time of one training step (small CNN and ResNet-18; `npm run bench -- profile`), from
 // timestamp queries. WebGPU timestamps bracket whole passes, so while profiling every dispatch
 // gets a pass of its own: the runtime's command encoder is wrapped (nothing in engine/ changes)
 // so that its one long compute pass is replayed as one pass per dispatch, each with
@@ -8,7 +8,7 @@
 import { type Runtime } from '../engine/index.ts';
 import type { DispatchArgs } from '../engine/runtime/runtime.ts';
 import type { KernelSource } from '../engine/runtime/pipeline-cache.ts';
-import { samgpuTrainer } from './peers/samgpu.ts';
+import { samgpuResnetTrainer, samgpuTrainer } from './peers/samgpu.ts';
 import { median } from './peers/common.ts';
 
 const MAX_DISPATCHES = 2048; // a query set holds at most 4096 timestamps
@@ -116,8 +116,8 @@ export async function timeDispatches(rt: Runtime, fn: () => Promise<void>): Prom
  * issues the same dispatches in the same order; each dispatch's time is its median over the
  * profiled steps (a step timed while another process took a core reads high in places).
  */
-export async function profileStep(rt: Runtime, opt: 'sgd' | 'sam', warmup = 2, reps = 3): Promise<StepProfile> {
-  const t = samgpuTrainer(rt, opt);
+export async function profileStep(rt: Runtime, opt: 'sgd' | 'sam', warmup = 2, reps = 3, trainer = samgpuTrainer): Promise<StepProfile> {
+  const t = trainer(rt, opt);
   for (let i = 0; i < warmup; i++) {
     const l = t.step();
     await l.item();
@@ -152,11 +152,17 @@ export async function profileStep(rt: Runtime, opt: 'sgd' | 'sam', warmup = 2, r
 
 export async function caseProfile(rt: Runtime): Promise<string> {
   const lines = [
-    'Per-kernel device time of one small-CNN training step (the workload of `peers`: batch 128, 3×64×32, SGD momentum 0.9; SAM ρ = 0.05), from timestamp queries around each dispatch (each in its own pass while profiling), median per dispatch over steps 3–5 of a fresh model. "issued by": the engine function that dispatched, ← the code that called it (with line numbers when run with NODE_OPTIONS=--enable-source-maps). Wall: median step time while profiling. Timestamps arrive quantized to 65.5 µs (Dawn\'s timestamp_quantization), so a kernel under ~0.1 ms reads 0 or 0.07 ms.',
+    'Per-kernel device time of one small-CNN training step (the workload of `peers`: batch 128, 3×64×32, SGD momentum 0.9; SAM ρ = 0.05) and of one ResNet-18 step (the other workload of `peers`), from timestamp queries around each dispatch (each in its own pass while profiling), median per dispatch over steps 3–5 of a fresh model (ResNet-18: step 2). "issued by": the engine function that dispatched, ← the code that called it (with line numbers when run with NODE_OPTIONS=--enable-source-maps). Wall: median step time while profiling. Timestamps arrive quantized to 65.5 µs (Dawn\'s timestamp_quantization), so a kernel under ~0.1 ms reads 0 or 0.07 ms.',
   ];
-  for (const opt of ['sgd', 'sam'] as const) {
-    const p = await profileStep(rt, opt);
-    lines.push('', `**${opt.toUpperCase()}**: ${p.dispatches} dispatches, device time ${p.gpuMs.toFixed(1)} ms of ${p.wallMs.toFixed(1)} ms wall (the rest: recording, submits, uploads, waiting).`, '');
+  const runs = [
+    { title: 'SGD', opt: 'sgd', warmup: 2, reps: 3, trainer: samgpuTrainer },
+    { title: 'SAM', opt: 'sam', warmup: 2, reps: 3, trainer: samgpuTrainer },
+    // the ResNet-18 step of `peers` (bench/peers/resnet.ts), SGD: seconds a step, so fewer steps
+    { title: 'ResNet-18 (32×32, batch 16), SGD', opt: 'sgd', warmup: 1, reps: 1, trainer: samgpuResnetTrainer },
+  ] as const;
+  for (const r of runs) {
+    const p = await profileStep(rt, r.opt, r.warmup, r.reps, r.trainer);
+    lines.push('', `**${r.title}**: ${p.dispatches} dispatches, device time ${p.gpuMs.toFixed(1)} ms of ${p.wallMs.toFixed(1)} ms wall (the rest: recording, submits, uploads, waiting).`, '');
     lines.push('| kernel | issued by | calls | ms | share |', '|---|---|---:|---:|---:|');
     for (const k of p.kernels.slice(0, 15)) lines.push(`| ${k.kernel} | ${k.caller} | ${k.calls} | ${k.ms.toFixed(2)} | ${((100 * k.ms) / p.gpuMs).toFixed(1)}% |`);
     const rest = p.kernels.slice(15);

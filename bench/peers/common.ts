@@ -113,6 +113,8 @@ export const rowKey = {
   step: (opt: 'sgd' | 'sam') => `step.${opt}`,
   matmul: (n: number) => `matmul.${n}`,
   conv: (i: number, which: 'fwd' | 'dx' | 'dw') => `conv${i}.${which}`,
+  /** the ResNet-18 step (bench/peers/resnet.ts); its losses are stored under the same key */
+  resnet: (opt: 'sgd' | 'sam') => `resnet.${opt}`,
 };
 
 export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -143,13 +145,13 @@ export async function timeOp(call: () => Promise<void>): Promise<Timing> {
   return { ...r, other };
 }
 
-/** Training steps: STEP_WARMUP + STEP_REPS calls of `step` (which returns the loss it read back). */
-export async function timeTrainSteps(step: () => Promise<number>): Promise<{ timing: Timing; losses: number[] }> {
+/** Training steps: `warmup` + `reps` calls of `step` (which returns the loss it read back). */
+export async function timeTrainSteps(step: () => Promise<number>, warmup = STEP_WARMUP, reps = STEP_REPS): Promise<{ timing: Timing; losses: number[] }> {
   const losses: number[] = [];
-  for (let i = 0; i < STEP_WARMUP; i++) losses.push(await step());
+  for (let i = 0; i < warmup; i++) losses.push(await step());
   const [ts, other] = await otherLoad(async () => {
     const ts: number[] = [];
-    for (let i = 0; i < STEP_REPS; i++) {
+    for (let i = 0; i < reps; i++) {
       const t = performance.now();
       losses.push(await step());
       ts.push(performance.now() - t);

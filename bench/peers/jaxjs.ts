@@ -9,6 +9,9 @@ import {
   CLASSES, CONV_LAYERS, FEATURES, IN_SHAPE, LR, MATMUL_SEEDS, MATMUL_SIZES, MOMENTUM, N, RHO, convSeeds, emptyReport,
   hashUniform, paperInputs, paperParams, rowKey, sizeOf, sumSquares, timeOp, timeTrainSteps, attempt, deviceErrorWatch, type PeerReport,
 } from './common.ts';
+import { RESNET } from './resnet.ts';
+import { jaxResnetTrainer } from './jaxjs-resnet.ts';
+import { jaxStepper, type JaxParams } from './jaxjs-step.ts';
 
 type Jax = typeof import('@jax-js/jax');
 type Arr = import('@jax-js/jax').Array;
@@ -41,8 +44,8 @@ export async function prepareJax(): Promise<JaxPeer | string> {
 const KEYS = ['w1', 'b1', 'w2', 'b2', 'w3', 'b3', 'wd', 'bd'] as const;
 const NAMES = ['body.0.weight', 'body.0.bias', 'body.2.weight', 'body.2.bias', 'body.4.weight', 'body.4.bias', 'head.weight', 'head.bias'];
 
-function trainer(jax: Jax, opt: 'sgd' | 'sam') {
-  const { numpy: np, lax, nn, jit, valueAndGrad, grad } = jax;
+export function jaxTrainer(jax: Jax, opt: 'sgd' | 'sam') {
+  const { numpy: np, lax, nn } = jax;
   const src = paperParams();
   const load = (name: string) => np.array(src.get(name)!.data).reshape(src.get(name)!.shape);
   const init = Object.fromEntries(KEYS.map((k, i) => [k, load(NAMES[i])])) as Params;
@@ -62,44 +65,7 @@ function trainer(jax: Jax, opt: 'sgd' | 'sam') {
     const logits = np.matmul(h.reshape([N, FEATURES]), p.wd).add(p.bd);
     return np.mean(np.sum(nn.logSoftmax(logits, -1).mul(y), -1)).neg();
   };
-  const refs = (p: Params) => Object.fromEntries(KEYS.map((k) => [k, p[k].ref])) as Params;
-  const momentumStep = (p: Params, m: Params, g: Params) => {
-    const m2 = Object.fromEntries(KEYS.map((k) => [k, m[k].mul(MOMENTUM).add(g[k])])) as Params;
-    const p2 = Object.fromEntries(KEYS.map((k) => [k, p[k].sub(m2[k].ref.mul(LR))])) as Params;
-    return [p2, m2] as const;
-  };
-  const sgdStep = jit((p: Params, m: Params, x: Arr, y: Arr) => {
-    const [loss, g] = valueAndGrad(lossFn)(refs(p), x, y) as unknown as [Arr, Params];
-    const [p2, m2] = momentumStep(p, m, g);
-    return [p2, m2, loss];
-  });
-  const samStep = jit((p: Params, m: Params, x: Arr, y: Arr) => {
-    const [loss, g] = valueAndGrad(lossFn)(refs(p), x.ref, y.ref) as unknown as [Arr, Params];
-    const sq = KEYS.map((k) => np.sum(np.square(g[k].ref)));
-    const norm = np.sqrt(sq.reduce((a, b) => a.add(b)));
-    const scale = np.divide(RHO, norm.add(1e-12));
-    const phantom = Object.fromEntries(KEYS.map((k) => [k, p[k].ref.add(g[k].mul(scale.ref))])) as Params;
-    scale.dispose();
-    const g2 = grad(lossFn)(phantom, x, y) as unknown as Params;
-    const [p2, m2] = momentumStep(p, m, g2);
-    return [p2, m2, loss];
-  });
-  let params: Params = init;
-  let mom = Object.fromEntries(KEYS.map((k) => [k, np.zerosLike(params[k].ref)])) as Params;
-  const stepFn = opt === 'sam' ? samStep : sgdStep;
-  const step = async (): Promise<number> => {
-    const [p2, m2, loss] = stepFn(params, mom, x.ref, y.ref) as unknown as [Params, Params, Arr];
-    params = p2;
-    mom = m2;
-    await jax.blockUntilReady([params, mom, loss]);
-    return (await loss.data())[0]; // data() consumes the loss
-  };
-  const dispose = () => {
-    for (const t of [x, y, ...KEYS.map((k) => params[k]), ...KEYS.map((k) => mom[k])]) t.dispose();
-    sgdStep.dispose();
-    samStep.dispose();
-  };
-  return { step, dispose };
+  return jaxStepper(jax, lossFn as (p: JaxParams, x: Arr, y: Arr) => Arr, init, x, y, opt);
 }
 
 export async function benchJax(peer: JaxPeer | string, device: string): Promise<PeerReport> {
@@ -120,11 +86,26 @@ export async function benchJax(peer: JaxPeer | string, device: string): Promise<
 
   for (const opt of ['sgd', 'sam'] as const) {
     await attempt(report, `${opt} step`, async () => {
-      const t = trainer(jax, opt);
+      const t = jaxTrainer(jax, opt);
       try {
         await watch.measure(rowKey.step(opt), async () => {
           const r = await timeTrainSteps(t.step);
           report.losses[opt] = r.losses;
+          return r.timing;
+        });
+      } finally {
+        t.dispose();
+      }
+    });
+  }
+
+  for (const opt of ['sgd', 'sam'] as const) {
+    await attempt(report, `ResNet-18 ${opt} step`, async () => {
+      const t = jaxResnetTrainer(jax, opt);
+      try {
+        await watch.measure(rowKey.resnet(opt), async () => {
+          const r = await timeTrainSteps(t.step, RESNET.warmup, RESNET.reps);
+          report.losses[rowKey.resnet(opt)] = r.losses;
           return r.timing;
         });
       } finally {

@@ -1,7 +1,8 @@
 // samgpu's column of `npm run bench -- peers`: the workload of common.ts on our engine, timed
 // with the same protocol as the peers (a training step ends with reading its loss back).
 import { backward, scope, tensor, type Runtime, type Tensor } from '../../engine/index.ts';
-import { SmallCNN } from '../../engine/models/index.ts';
+import { SmallCNN, resnet18 } from '../../engine/models/index.ts';
+import type { Module } from '../../engine/nn/module.ts';
 import { SGD, SAM } from '../../engine/optim/index.ts';
 import { crossEntropy } from '../../engine/ops/loss.ts';
 import { matmulKernel, matmulConfig } from '../../engine/ops/matmul.ts';
@@ -10,14 +11,12 @@ import {
   CLASSES, CONV_LAYERS, IN_SHAPE, LR, MATMUL_SEEDS, MATMUL_SIZES, MOMENTUM, N, RHO, convSeeds, emptyReport, hashUniform,
   paperInputs, paperParams, rowKey, sizeOf, sumSquares, timeOp, timeTrainSteps, type PeerReport,
 } from './common.ts';
+import { RESNET, resnetInputs, resnetParams } from './resnet.ts';
 
-/** The paper's small CNN with common.ts's weights, SGD (momentum) or SAM over it, and the batch. */
-export function samgpuTrainer(rt: Runtime, opt: 'sgd' | 'sam') {
-  const { x: xs, labels } = paperInputs();
-  const x = tensor(xs, [N, ...IN_SHAPE], rt);
-  const y = tensor(labels, [N], rt);
-  const model = new SmallCNN({ inChannels: IN_SHAPE[0], height: IN_SHAPE[1], width: IN_SHAPE[2], classes: CLASSES });
-  model.loadStateDict(paperParams());
+/** SGD (momentum) or SAM over `model` on the batch (x, labels). */
+function trainerOf(rt: Runtime, model: Module, xs: Float32Array, xShape: number[], labels: Float32Array, opt: 'sgd' | 'sam') {
+  const x = tensor(xs, xShape, rt);
+  const y = tensor(labels, [labels.length], rt);
   const sgd = new SGD(model.parameters(), { lr: LR, momentum: MOMENTUM });
   const sam = opt === 'sam' ? new SAM(model, sgd, { rho: RHO }) : null;
   const closure = () => {
@@ -34,11 +33,29 @@ export function samgpuTrainer(rt: Runtime, opt: 'sgd' | 'sam') {
     return l;
   };
   const dispose = () => {
+    sam?.dispose();
+    sgd.dispose();
     model.dispose();
     x.dispose();
     y.dispose();
   };
   return { model, step, dispose };
+}
+
+/** The paper's small CNN with common.ts's weights, SGD (momentum) or SAM over it, and the batch. */
+export function samgpuTrainer(rt: Runtime, opt: 'sgd' | 'sam') {
+  const { x, labels } = paperInputs();
+  const model = new SmallCNN({ inChannels: IN_SHAPE[0], height: IN_SHAPE[1], width: IN_SHAPE[2], classes: CLASSES });
+  model.loadStateDict(paperParams());
+  return trainerOf(rt, model, x, [N, ...IN_SHAPE], labels, opt);
+}
+
+/** resnet.ts's ResNet-18 (BN running statistics left at their defaults: not part of the step's result). */
+export function samgpuResnetTrainer(rt: Runtime, opt: 'sgd' | 'sam') {
+  const { x, labels } = resnetInputs();
+  const model = resnet18({ classes: RESNET.classes, inChannels: RESNET.inShape[0], stem: 'cifar' });
+  model.loadStateDict(resnetParams(), false);
+  return trainerOf(rt, model, x, [RESNET.n, ...RESNET.inShape], labels, opt);
 }
 
 export async function benchSamgpu(rt: Runtime, adapter: string): Promise<PeerReport> {
@@ -55,6 +72,18 @@ export async function benchSamgpu(rt: Runtime, adapter: string): Promise<PeerRep
     });
     report.timings[rowKey.step(opt)] = r.timing;
     report.losses[opt] = r.losses;
+    t.dispose();
+  }
+  for (const opt of ['sgd', 'sam'] as const) {
+    const t = samgpuResnetTrainer(rt, opt);
+    const r = await timeTrainSteps(async () => {
+      const l = t.step();
+      const v = await l.item();
+      l.dispose();
+      return v;
+    }, RESNET.warmup, RESNET.reps);
+    report.timings[rowKey.resnet(opt)] = r.timing;
+    report.losses[rowKey.resnet(opt)] = r.losses;
     t.dispose();
   }
 

@@ -9,6 +9,8 @@ function rows(): { key: string; label: string }[] {
   const out = [
     { key: rowKey.step('sgd'), label: 'small-CNN step, SGD' },
     { key: rowKey.step('sam'), label: 'small-CNN step, SAM' },
+    { key: rowKey.resnet('sgd'), label: 'ResNet-18 step (32×32, batch 16), SGD' },
+    { key: rowKey.resnet('sam'), label: 'ResNet-18 step (32×32, batch 16), SAM' },
     { key: rowKey.matmul(1024), label: 'matmul 1024³' },
   ];
   CONV_LAYERS.forEach((l, i) => {
@@ -17,14 +19,17 @@ function rows(): { key: string; label: string }[] {
   return out;
 }
 
+/** The losses behind a step row (the small CNN's are stored as 'sgd' / 'sam', ResNet-18's under the row key). */
+const lossesOf = (r: PeerReport, key: string): number[] => r.losses[key.startsWith('step.') ? key.slice(5) : key] ?? [];
+
 const relDiff = (a: number, b: number) => Math.abs(a - b) / Math.max(Math.abs(a), Math.abs(b), 1e-30);
 export const CHECK_TOLERANCE = 1e-3;
 
 /** Did the timed work produce the right result? No device errors meanwhile; steps: finite, falling losses; ops: Σout² as samgpu's. */
 function valid(r: PeerReport, key: string, ours: PeerReport): boolean {
   if (r.invalid?.includes(key)) return false;
-  if (key.startsWith('step.')) {
-    const l = r.losses[key.slice(5)] ?? [];
+  if (key.startsWith('step.') || key.startsWith('resnet.')) {
+    const l = lossesOf(r, key);
     return l.length > 1 && l.every(Number.isFinite) && l[l.length - 1] < l[0];
   }
   return !(key in r.checks && key in ours.checks) || relDiff(r.checks[key], ours.checks[key]) <= CHECK_TOLERANCE;
@@ -67,15 +72,15 @@ export function matmulTable(reports: PeerReport[]): string[] {
 /** Losses fall over the steps, start where samgpu's start (same weights and data), and each op's Σout² matches samgpu's. */
 export function sanity(reports: PeerReport[]): string[] {
   const [ours] = reports;
-  const lines = ['| engine | optimizer | loss, first → last of the steps run | falls | max |loss − samgpu loss| over the steps |', '|---|---|---|---|---|'];
+  const lines = ['| engine | model, optimizer | loss, first → last of the steps run | falls | max |loss − samgpu loss| over the steps |', '|---|---|---|---|---|'];
   for (const r of reports) {
-    for (const opt of ['sgd', 'sam']) {
-      const l = r.losses[opt];
-      if (!l?.length) continue;
-      const o = ours.losses[opt] ?? [];
+    for (const [key, label] of [[rowKey.step('sgd'), 'small CNN, sgd'], [rowKey.step('sam'), 'small CNN, sam'], [rowKey.resnet('sgd'), 'ResNet-18, sgd'], [rowKey.resnet('sam'), 'ResNet-18, sam']]) {
+      const l = lossesOf(r, key);
+      if (!l.length) continue;
+      const o = lossesOf(ours, key);
       const diffs = l.slice(0, o.length).map((v, i) => Math.abs(v - o[i]));
       const falls = l.every((v) => Number.isFinite(v)) && l[l.length - 1] < l[0];
-      lines.push(`| ${r.engine} | ${opt} | ${l[0].toFixed(5)} → ${l[l.length - 1].toFixed(5)} (${l.length} steps) | ${falls ? 'yes' : '**NO**'} | ${diffs.length ? Math.max(...diffs).toExponential(1) : '—'} |`);
+      lines.push(`| ${r.engine} | ${label} | ${l[0].toFixed(5)} → ${l[l.length - 1].toFixed(5)} (${l.length} steps) | ${falls ? 'yes' : '**NO**'} | ${diffs.length ? Math.max(...diffs).toExponential(1) : '—'} |`);
     }
   }
   lines.push('');
@@ -89,11 +94,12 @@ export function sanity(reports: PeerReport[]): string[] {
   return lines;
 }
 
-/** SAM step / SGD step per engine (two forward–backward passes make 2.0). */
+/** SAM step / SGD step per engine and model (two forward–backward passes make 2.0). */
 export function samOverSgd(reports: PeerReport[]): string {
-  const parts = reports.flatMap((r) => {
-    const a = r.timings[rowKey.step('sam')], b = r.timings[rowKey.step('sgd')];
-    return a && b ? [`${r.engine} ${(a.ms / b.ms).toFixed(2)}`] : [];
-  });
-  return `SAM step / SGD step: ${parts.join(', ')} (two forward–backward passes alone make 2.0).`;
+  const ratios = (key: (opt: 'sgd' | 'sam') => string) =>
+    reports.flatMap((r) => {
+      const a = r.timings[key('sam')], b = r.timings[key('sgd')];
+      return a && b ? [`${r.engine} ${(a.ms / b.ms).toFixed(2)}`] : [];
+    });
+  return `SAM step / SGD step (two forward–backward passes alone make 2.0): small CNN ${ratios(rowKey.step).join(', ')}; ResNet-18 ${ratios(rowKey.resnet).join(', ') || '—'}.`;
 }

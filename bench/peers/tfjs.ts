@@ -5,9 +5,12 @@
 // ours does); an op flushes tfjs's command queue and waits for the device queue.
 import { readFileSync } from 'node:fs';
 import {
-  CONV_LAYERS, FEATURES, IN_SHAPE, LR, MATMUL_SEEDS, MATMUL_SIZES, MOMENTUM, N, RHO, convSeeds, emptyReport, hashUniform,
+  CONV_LAYERS, FEATURES, IN_SHAPE, MATMUL_SEEDS, MATMUL_SIZES, N, convSeeds, emptyReport, hashUniform,
   paperInputs, paperParams, rowKey, sizeOf, sumSquares, timeOp, timeTrainSteps, attempt, deviceErrorWatch, type PeerReport,
 } from './common.ts';
+import { RESNET } from './resnet.ts';
+import { tfjsResnetTrainer } from './tfjs-resnet.ts';
+import { tfjsStepper } from './tfjs-step.ts';
 
 function packageVersion(name: string): string {
   try {
@@ -81,33 +84,14 @@ export function tfjsTrainer(tf: TF, opt: 'sgd' | 'sam', tag: string) {
     const logits = tf.fused.matMul({ a: h.reshape([N, FEATURES]) as import('@tensorflow/tfjs').Tensor2D, b: v.wd, bias: v.bd });
     return tf.losses.softmaxCrossEntropy(y, logits) as import('@tensorflow/tfjs').Scalar;
   };
-  const optimizer = tf.train.momentum(LR, MOMENTUM);
-  // SAM from tfjs ops: g at θ, θ̃ = θ + ρ g/‖g‖ (θ kept by reference: assign() swaps tensors),
-  // g̃ at θ̃, θ restored, momentum step with g̃.
-  const samStep = () =>
-    tf.tidy(() => {
-      const { value, grads } = tf.variableGrads(lossFn, vars);
-      // Pairwise adds, not tf.addN: tfjs's AddN of 8 tensors binds 9 storage buffers, more than
-      // the default limit of 8 its device asks for (a validation error, then a broken queue).
-      const norm = tf.sqrt(vars.map((p) => tf.sum(tf.square(grads[p.name]))).reduce((a, b) => tf.add(a, b)));
-      const scale = tf.div(RHO, tf.add(norm, 1e-12));
-      const saved = vars.map((p) => tf.keep(p.clone()));
-      vars.forEach((p) => p.assign(tf.add(p, tf.mul(grads[p.name], scale))));
-      const { grads: g2 } = tf.variableGrads(lossFn, vars);
-      vars.forEach((p, i) => {
-        p.assign(saved[i]);
-        saved[i].dispose();
-      });
-      optimizer.applyGradients(g2 as Record<string, import('@tensorflow/tfjs').Variable>);
-      return value;
-    });
-  const step = (): Tensor => (opt === 'sam' ? samStep() : optimizer.minimize(lossFn, true, vars)!);
+  const t = tfjsStepper(tf, lossFn, vars, opt);
   const dispose = () => {
-    optimizer.dispose();
-    for (const t of [x, y, ...vars]) t.dispose();
+    t.dispose();
+    for (const a of [x, y, ...vars]) a.dispose();
   };
-  return { step, dispose };
+  return { step: t.step, dispose };
 }
+
 
 export async function benchTfjs(peer: TfjsPeer | string, device: string): Promise<PeerReport> {
   if (typeof peer === 'string') return { ...emptyReport('tfjs-webgpu'), skipped: peer };
@@ -137,6 +121,26 @@ export async function benchTfjs(peer: TfjsPeer | string, device: string): Promis
             return v;
           });
           report.losses[opt] = r.losses;
+          return r.timing;
+        });
+      } finally {
+        t.dispose();
+      }
+    });
+  }
+
+  for (const opt of ['sgd', 'sam'] as const) {
+    await attempt(report, `ResNet-18 ${opt} step`, async () => {
+      const t = tfjsResnetTrainer(tf, opt, `bench-resnet-${opt}`);
+      try {
+        await watch.measure(rowKey.resnet(opt), async () => {
+          const r = await timeTrainSteps(async () => {
+            const l = t.step();
+            const v = (await l.data())[0];
+            l.dispose();
+            return v;
+          }, RESNET.warmup, RESNET.reps);
+          report.losses[rowKey.resnet(opt)] = r.losses;
           return r.timing;
         });
       } finally {

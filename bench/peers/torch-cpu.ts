@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { emptyReport, workloadJson, type PeerReport } from './common.ts';
+import { resnetJson } from './resnet.ts';
 
 const PYTHON = '/usr/bin/python3'; // Debian's python3-torch; the python3 first on PATH may lack torch
 const SCRIPT = fileURLToPath(new URL('./torch_cpu.py', import.meta.url));
@@ -71,7 +72,7 @@ export function startTorch(): TorchPeer {
       child.kill();
       return { ...emptyReport('PyTorch CPU'), skipped: r };
     }
-    child.stdin!.write(workloadJson() + '\n');
+    child.stdin!.write(JSON.stringify({ ...JSON.parse(workloadJson()), resnet: resnetJson() }) + '\n');
     const res = parse(await nextLine(RUN_TIMEOUT_MS), 'results');
     child.kill();
     if (typeof res === 'string') return { ...emptyReport('PyTorch CPU'), skipped: res };

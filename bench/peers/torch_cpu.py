@@ -115,11 +115,72 @@ def small_cnn(w):
     return model
 
 
-def trainer(w, opt):
-    model = small_cnn(w)
-    n = w["n"]
-    x = hash_uniform(n * math.prod(w["in_shape"]), w["x_seed"]).reshape([n, *w["in_shape"]])
-    y = torch.arange(n) % 2
+class BasicBlock(torch.nn.Module):
+    """torchvision's BasicBlock: names conv1, bn1, conv2, bn2, downsample.0/.1."""
+
+    def __init__(self, b):
+        super().__init__()
+        self.conv1 = torch.nn.Conv2d(b["inC"], b["outC"], 3, b["stride"], 1, bias=False)
+        self.bn1 = torch.nn.BatchNorm2d(b["outC"])
+        self.conv2 = torch.nn.Conv2d(b["outC"], b["outC"], 3, 1, 1, bias=False)
+        self.bn2 = torch.nn.BatchNorm2d(b["outC"])
+        self.downsample = None
+        if b["downsample"]:
+            self.downsample = torch.nn.Sequential(
+                torch.nn.Conv2d(b["inC"], b["outC"], 1, b["stride"], 0, bias=False), torch.nn.BatchNorm2d(b["outC"]))
+
+    def forward(self, x):
+        out = self.bn2(self.conv2(F.relu(self.bn1(self.conv1(x)))))
+        return F.relu(out + (self.downsample(x) if self.downsample is not None else x))
+
+
+class ResNet18(torch.nn.Module):
+    """bench/peers/resnet.ts's CIFAR-style ResNet-18 (3x3/1 stem, no max pool), torchvision names."""
+
+    def __init__(self, r):
+        super().__init__()
+        self.conv1 = torch.nn.Conv2d(r["inShape"][0], 64, 3, 1, 1, bias=False)
+        self.bn1 = torch.nn.BatchNorm2d(64)
+        layers = {}
+        for b in r["blocks"]:
+            layer, i = b["prefix"].split(".")
+            layers.setdefault(layer, []).append(BasicBlock(b))
+        for name, blocks in layers.items():
+            setattr(self, name, torch.nn.Sequential(*blocks))
+        self.names = list(layers)
+        self.fc = torch.nn.Linear(512, r["classes"])
+
+    def forward(self, x):
+        x = F.relu(self.bn1(self.conv1(x)))
+        for name in self.names:
+            x = getattr(self, name)(x)
+        return self.fc(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
+
+
+def resnet_setup(r):
+    model = ResNet18(r)
+    state = dict(model.state_dict())  # BN running stats and counters keep their defaults
+    for p in r["params"]:
+        n = math.prod(p["shape"])
+        v = torch.full([n], float(p["fill"])) if "fill" in p else hash_uniform(n, p["seed"], p["bound"])
+        state[p["name"]] = v.reshape(p["shape"])
+    model.load_state_dict(state)
+    model.train()
+    n = r["n"]
+    x = hash_uniform(n * math.prod(r["inShape"]), r["xSeed"]).reshape([n, *r["inShape"]])
+    y = torch.arange(n) % r["classes"]
+    return model, x, y
+
+
+def trainer(w, opt, setup=None):
+    """SGD (momentum) or SAM over the small CNN of common.ts, or over setup() = (model, x, y)."""
+    if setup is None:
+        model = small_cnn(w)
+        n = w["n"]
+        x = hash_uniform(n * math.prod(w["in_shape"]), w["x_seed"]).reshape([n, *w["in_shape"]])
+        y = torch.arange(n) % 2
+    else:
+        model, x, y = setup
     params = list(model.parameters())
     sgd = torch.optim.SGD(params, lr=w["lr"], momentum=w["momentum"])
 
@@ -156,6 +217,12 @@ def run(w, report):
         timing, losses = time_train_steps(trainer(w, opt), w)
         report["timings"][f"step.{opt}"] = timing
         report["losses"][opt] = losses
+    r = w.get("resnet")
+    if r:
+        for opt in ("sgd", "sam"):
+            timing, losses = time_train_steps(trainer(w, opt, resnet_setup(r)), {"step_warmup": r["warmup"], "step_reps": r["reps"]})
+            report["timings"][f"resnet.{opt}"] = timing
+            report["losses"][f"resnet.{opt}"] = losses
     with torch.no_grad():
         for n in w["matmul_sizes"]:
             a = hash_uniform(n * n, w["matmul_seeds"][0]).reshape(n, n)
