@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import * as E from '../engine/index.ts';
 import { gpu, pair, assertTensorClose } from './helpers.ts';
 import { gradCheck } from './gradcheck.ts';
-import { matmul as refMatmul, type Nd } from './reference/nd.ts';
+import { matmul as refMatmul, zip, type Nd } from './reference/nd.ts';
 
 // Per-element errors are measured against max(|cᵢ|, 1% of max|c|): a dot product's rounding
 // error scales with its terms, not with its (possibly cancelled) result.
@@ -72,6 +72,17 @@ describe('matmul', () => {
   it('gradients match finite differences, also through broadcast batch dims', async () => {
     await gradCheck({ name: 'matmul', shapes: [[3, 5], [5, 4]], gpu: E.matmul, ref: (a: Nd, b: Nd) => refMatmul(a, b) });
     await gradCheck({ name: 'batched matmul', shapes: [[2, 3, 5], [5, 4]], gpu: E.matmul, ref: (a: Nd, b: Nd) => refMatmul(a, b) });
+  });
+
+  it('linear (its own backward rule: dx = g·W, dW = gᵀ·x, db = Σg) matches finite differences, with and without bias', async () => {
+    const refLinear = (x: Nd, w: Nd, b?: Nd) => {
+      const y = refMatmul(x, w, false, true);
+      return b ? zip(y, b, (u, v) => u + v) : y;
+    };
+    await gradCheck({ name: 'linear', shapes: [[3, 4], [5, 4], [5]], gpu: E.linear, ref: refLinear });
+    await gradCheck({ name: 'linear without bias', shapes: [[3, 4], [5, 4]], gpu: (x, w) => E.linear(x, w), ref: (x: Nd, w: Nd) => refLinear(x, w) });
+    // leading dims are flattened into rows (x [2,3,4] is 6 rows)
+    await gradCheck({ name: 'linear over [2,3,4]', shapes: [[2, 3, 4], [5, 4], [5]], gpu: E.linear, ref: refLinear });
   });
 
   it('mismatched inner dimensions are rejected with both shapes named', () => {

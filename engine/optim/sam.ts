@@ -15,7 +15,7 @@ import { workgroups1d } from '../ops/util.ts';
 import { addInto, copyInto, fillInto, unaryKernel } from '../ops/elementwise.ts';
 import { binaryKernel } from '../ops/binary.ts';
 import type { Module } from '../nn/module.ts';
-import { setBatchNormStatsUpdate } from '../nn/layers.ts';
+import { isBatchNorm, setBatchNormStatsUpdate } from '../nn/layers.ts';
 import type { Optimizer } from './sgd.ts';
 
 const kernel = (entry: string): KernelSource => ({ name: 'sam.wgsl', code: source, entry });
@@ -196,13 +196,17 @@ export class SAM {
     this.#ascended = true;
   }
 
+  /** θ̃ → θ (the saved copy), without a step. */
+  #backToTheta(): void {
+    copyInto(this.base.flat.data, this.#saved);
+    this.#ascended = false;
+  }
+
   /** Pass 2 → back to θ and one base-optimizer step with the gradients at θ̃ now in `.grad`. */
   descend(): void {
     if (!this.#ascended) throw new SamgpuError('SAM.descend: call ascend() first');
-    const flat = this.base.flat;
     if (this.l2) this.#addL2(); // the L2 term at θ̃, as a loss term would give
-    copyInto(flat.data, this.#saved);
-    this.#ascended = false;
+    this.#backToTheta();
     this.base.step();
   }
 
@@ -218,6 +222,10 @@ export class SAM {
     const prev = this.secondPassBatchNormUpdate ? null : setBatchNormStatsUpdate(this.model, false);
     try {
       scope(() => closure(1)).dispose();
+    } catch (e) {
+      this.#backToTheta(); // a failed second pass must not leave the model at θ̃
+      loss.dispose();
+      throw e;
     } finally {
       if (prev) restoreBatchNorm(this.model, prev);
     }
@@ -251,14 +259,17 @@ export class SAM {
       const prev = this.secondPassBatchNormUpdate ? null : setBatchNormStatsUpdate(this.model, false);
       try {
         scope(() => closure(1, j)).dispose();
+      } catch (e) {
+        this.#backToTheta();
+        lossSum.dispose();
+        throw e;
       } finally {
         if (prev) restoreBatchNorm(this.model, prev);
       }
       if (this.l2) this.#addL2(); // the L2 term at θ̃ⱼ
       addInto(this.#accum, flat.grad);
       // back to θ without stepping: the step comes once, with the mean gradient
-      copyInto(flat.data, this.#saved);
-      this.#ascended = false;
+      this.#backToTheta();
     }
     const mean = unaryKernel('affine', this.#accum, 1 / chunks, 0);
     copyInto(flat.grad, mean);
@@ -294,11 +305,10 @@ export class SAM {
   }
 }
 
+/** Undo setBatchNormStatsUpdate: the same layers (isBatchNorm), in the same order. */
 function restoreBatchNorm(model: Module, states: boolean[]): void {
   let i = 0;
-  for (const [, m] of model.modules()) {
-    if ('updateRunningStats' in m) (m as { updateRunningStats: boolean }).updateRunningStats = states[i++];
-  }
+  for (const [, m] of model.modules()) if (isBatchNorm(m)) m.updateRunningStats = states[i++];
 }
 
 function selector(p: NonNullable<SAMOptions['perturb']>, names: string[]): (name: string) => boolean {
