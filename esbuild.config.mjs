@@ -1,8 +1,9 @@
 // `npm run build`: ESM bundles for browsers — the engine (dist/samgpu.browser.js) and the engine
 // with the experiments (dist/samgpu-experiments.browser.js) — checked to pull in no Node
 // built-in and no *.node.ts module (scripts/browser-guard.mjs); the Node entry points — the
-// engine (dist/samgpu.node.js, Dawn's `webgpu` kept external) and the `samgpu` CLI
-// (dist/samgpu-cli.js, npm dependencies external); type declarations in dist/types. WGSL files
+// engine (dist/samgpu.node.js, Dawn's `webgpu` kept external), the engine with the experiments
+// and the file readers (dist/samgpu-experiments.node.js) and the `samgpu` CLI
+// (dist/samgpu-cli.js; these two keep npm dependencies external); type declarations in dist/types. WGSL files
 // are bundled as text, the same text Node reads through scripts/ts-loader.mjs.
 // The demo page has its own build: scripts/build-web.node.ts (`npm run build:web`).
 import { build } from 'esbuild';
@@ -20,6 +21,7 @@ await Promise.all([
   build({ ...browser, entryPoints: { 'samgpu.browser': 'engine/browser.ts' } }),
   build({ ...browser, entryPoints: { 'samgpu-experiments.browser': 'experiments/browser.ts' } }),
   build({ ...node, entryPoints: { 'samgpu.node': 'engine/node.ts' }, external: ['webgpu'] }),
+  build({ ...node, entryPoints: { 'samgpu-experiments.node': 'experiments/node.ts' }, packages: 'external' }),
   build({ ...node, entryPoints: { 'samgpu-cli': 'cli/samgpu.node.ts' }, packages: 'external' }),
 ]);
 
@@ -29,4 +31,4 @@ const walk = (dir) => readdirSync(dir).flatMap((f) => (statSync(join(dir, f)).is
 for (const f of walk('dist/types').filter((f) => f.endsWith('.d.ts'))) {
   writeFileSync(f, readFileSync(f, 'utf8').replace(/(from\s+['"]\.{1,2}\/[^'"]*?)\.ts(['"])/g, '$1.js$2'));
 }
-console.log('built dist/samgpu.browser.js, dist/samgpu-experiments.browser.js, dist/samgpu.node.js, dist/samgpu-cli.js, dist/types/');
+console.log('built dist/samgpu.browser.js, dist/samgpu-experiments.browser.js, dist/samgpu.node.js, dist/samgpu-experiments.node.js, dist/samgpu-cli.js, dist/types/');

@@ -1,22 +1,6 @@
-// Browser entry of the experiments (dist/samgpu-experiments.browser.js): the engine with its
-// navigator.gpu `init`, plus every experiment module that runs without Node — the data layer's
-// parsers and two-feature builders, the toy, the runner's training loop, probes, metrics, charts
-// and report aggregation. Files, caches and the CLI stay in the *.node.ts modules.
+// Browser entry of the experiments (dist/samgpu-experiments.browser.js; the package's
+// `samgpu/experiments` in browsers): the engine with its navigator.gpu `init`, plus every
+// experiment module that runs without Node (experiments/index.ts). Files, caches and the CLI
+// stay in the *.node.ts modules.
 export * from '../engine/browser.ts';
-export * as data from './data/index.ts';
-export * as metrics from './metrics.ts';
-export * as charts from './svg.ts';
-export * as probes from './probe/probe.ts';
-export * as featureProbes from './probe/feature-probes.ts';
-export * as runner from './runner/train.ts';
-export * as runConfig from './runner/config.ts';
-export * as presets from './runner/presets.ts';
-export * as sweep from './runner/sweep.ts';
-export * as checkpoint from './runner/checkpoint.ts';
-export * as aggregate from './report/aggregate.ts';
-export * as toyConfig from './toy/config.ts';
-export * as toyData from './toy/data.ts';
-export * as toyModel from './toy/model.ts';
-export * as toyTrain from './toy/train.ts';
-export * as toySummary from './toy/summary.ts';
-export * as toyReport from './toy/report.ts';
+export * from './index.ts';

@@ -1,5 +1,6 @@
 // The data layer's browser-safe part: types, pure parsers (IDX, CIFAR-10, CelebA, Waterbirds,
-// the npm packages' JSON), transforms, two-feature construction and the batch iterator.
+// the npm packages' JSON), transforms, two-feature construction, the batch iterator and a
+// generated two-feature set.
 // Node-only readers (files, sharp, cache) live in the *.node.ts files beside it.
 export * from './types.ts';
 export * from './idx.ts';
@@ -14,3 +15,4 @@ export * from './two-feature.ts';
 export * from './pools.ts';
 export * from './probe-sets.ts';
 export * from './batches.ts';
+export * from './synthetic.ts';

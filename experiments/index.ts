@@ -1,0 +1,21 @@
+// The experiments as a library, without a device: the data layer's parsers and two-feature
+// builders, the toy, the runner's training loop, probes, metrics, charts and report
+// aggregation. The entries add the engine and its `init`: experiments/browser.ts
+// (navigator.gpu) and experiments/node.ts (Dawn, plus the readers that need files).
+export * as data from './data/index.ts';
+export * as metrics from './metrics.ts';
+export * as charts from './svg.ts';
+export * as probes from './probe/probe.ts';
+export * as featureProbes from './probe/feature-probes.ts';
+export * as runner from './runner/train.ts';
+export * as runConfig from './runner/config.ts';
+export * as presets from './runner/presets.ts';
+export * as sweep from './runner/sweep.ts';
+export * as checkpoint from './runner/checkpoint.ts';
+export * as aggregate from './report/aggregate.ts';
+export * as toyConfig from './toy/config.ts';
+export * as toyData from './toy/data.ts';
+export * as toyModel from './toy/model.ts';
+export * as toyTrain from './toy/train.ts';
+export * as toySummary from './toy/summary.ts';
+export * as toyReport from './toy/report.ts';
