@@ -3,6 +3,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { decodeCheckpoint } from '../experiments/runner/checkpoint.ts';
 import { validateConfig } from '../experiments/runner/config.ts';
 import { runInDir } from '../experiments/runner/run-dir.node.ts';
 import { expandSweep, validateSweep } from '../experiments/runner/sweep.ts';
@@ -103,7 +104,43 @@ describe('experiment runner', () => {
 
   it('a diverging run stops with the step and the last good checkpoint named', async () => {
     const cfg = { ...CONFIG, name: 'diverge', optimizer: { name: 'sgd', lr: 1e30, momentum: 0 }, epochs: 2 };
-    await assert.rejects(() => runInDir(join(tmp, 'nan'), cfg), /training diverged: non-finite loss at step \d+/);
+    // Losses are read back at the end of each epoch (4 steps here), not every step.
+    await assert.rejects(() => runInDir(join(tmp, 'nan'), cfg), /^SamgpuError: training diverged: non-finite loss at step \d+ \(epoch 1, batch \d\/4; loss (NaN|-?Infinity)\), noticed after step 4 at the end of epoch 1 .*; no checkpoint yet$/);
+    // A stop (Ctrl-C) after the NaN reports it instead of saving the diverged weights.
+    let steps = 0;
+    const stopDir = join(tmp, 'nan-stop');
+    await assert.rejects(
+      () => runInDir(stopDir, cfg, { onProgress: () => steps++, shouldStop: () => steps === 3 }),
+      /noticed after step 3 when the run was stopped in epoch 1 .*; no checkpoint yet$/,
+    );
+    assert.ok(!existsSync(join(stopDir, 'checkpoint.safetensors')));
+  });
+
+  it('divergence after a checkpoint names its file and where it stands, mid-epoch or at an epoch end', async () => {
+    const good = { ...CONFIG, name: 'diverge-later', optimizer: { name: 'sgd', lr: 0.05, momentum: 0 } };
+    for (const [id, stopAt, where] of [
+      ['late-mid', 6, 'mid-epoch stop: epoch 2 after batch 2/4 (step 6)'],
+      ['late-end', 4, 'end of epoch 1 (step 4)'],
+    ] as const) {
+      const dir = join(tmp, id);
+      let steps = 0;
+      const stopped = await runInDir(dir, good, { onProgress: () => steps++, shouldStop: () => steps === stopAt });
+      assert.equal(stopped.status, 'stopped');
+      // The same run continued with an exploding learning rate.
+      const cfgPath = join(dir, 'config.json');
+      writeFileSync(cfgPath, JSON.stringify({ ...JSON.parse(readFileSync(cfgPath, 'utf8')), optimizer: { ...good.optimizer, lr: 1e30 } }));
+      const ck = join(dir, 'checkpoint.safetensors');
+      await assert.rejects(
+        () => runInDir(dir, null, { resume: true }),
+        (e: Error) => {
+          assert.match(e.message, /^training diverged: non-finite loss at step \d+ .*, noticed after step (8|12) at the end of epoch (2|3) /);
+          assert.ok(e.message.endsWith(`; last good checkpoint: ${ck}, ${where}`), e.message);
+          return true;
+        },
+      );
+      // The checkpoint still holds the good position.
+      assert.equal(decodeCheckpoint(readFileSync(ck), ck).checkpoint.position.step, stopAt);
+    }
   });
 
   it('CLI argument errors are reported plainly', () => {

@@ -42,6 +42,7 @@ export async function runInDir(dir: string, config: unknown, opts: RunDirOptions
     ...hooks,
     onProgress: opts.onProgress,
     shouldStop: opts.shouldStop,
+    checkpointPath: ckPath,
     onEpoch: async (m, capture) => {
       metrics.push(m);
       writeMetrics();

@@ -55,11 +55,33 @@ export interface FinalResult {
   config: RunConfig;
   metrics: EpochMetrics[];
   testAcc: number;
+  /**
+   * In-distribution accuracy: the test split's per-group accuracies weighted by the training
+   * split's group frequencies (what accuracy on data distributed like train would be; with a
+   * fully correlated train, the accuracy on the test groups where the two features agree).
+   */
+  inDistAcc: number;
   worstGroupAcc: number;
   groupAcc: Record<string, number>;
   probes: ProbeReport;
   seconds: number;
 }
+
+/** What a run reports after each step (for progress bars and lines). */
+export interface ProgressInfo {
+  /** 0-based epoch; `batch` of `batches` done in it; `step` steps done in the whole run. */
+  epoch: number;
+  batch: number;
+  batches: number;
+  step: number;
+  /** Mean training loss of the last finished epoch (1-based `epoch`), null before the first
+   * ends: the freshest loss known without reading one back per step, which would make the CPU
+   * wait for the GPU every step. */
+  lastLoss: { epoch: number; value: number } | null;
+}
+
+/** A captured checkpoint's place in the run, for messages. */
+export type CheckpointPlace = Pick<TrainPosition, 'epoch' | 'batch' | 'step'>;
 
 export interface RunHooks {
   resume?: Checkpoint;
@@ -68,7 +90,9 @@ export interface RunHooks {
   /** Polled between steps; when true the run checkpoints and stops (Ctrl-C, preemption). */
   shouldStop?: () => boolean;
   onStopped?: (checkpoint: Checkpoint) => Promise<void> | void;
-  onProgress?: (p: { epoch: number; batch: number; batches: number; step: number }) => void;
+  onProgress?: (p: ProgressInfo) => void;
+  /** Where the hooks save captured checkpoints, to name in errors (DivergedError). */
+  checkpointPath?: string;
 }
 
 export class RunStopped extends Error {
@@ -77,10 +101,30 @@ export class RunStopped extends Error {
   }
 }
 
-/** NaN/Inf loss: names the step and the last good checkpoint's epoch. */
+/** Where a checkpoint holding `c` stands, in words: "end of epoch 2 (step 8)". */
+export function describeCheckpoint(c: CheckpointPlace, batches: number): string {
+  if (c.step === 0) return 'start of training (step 0)';
+  // Positions count epochs from 0 and batches done in that epoch; a finished epoch is stored as
+  // the start of the next one.
+  if (c.batch === 0) return `end of epoch ${c.epoch} (step ${c.step})`;
+  return `mid-epoch stop: epoch ${c.epoch + 1} after batch ${c.batch}/${batches} (step ${c.step})`;
+}
+
+/** NaN/Inf loss: names the step, where it was noticed, and the last good checkpoint. */
 export class DivergedError extends SamgpuError {
-  constructor(readonly step: number, readonly lastGoodEpoch: number | null) {
-    super(`training diverged: non-finite loss at step ${step}${lastGoodEpoch === null ? ' (no checkpoint yet)' : `; last good checkpoint: end of epoch ${lastGoodEpoch}`}`);
+  constructor(
+    /** The step (1-based) whose loss, computed before its update, is not finite. */
+    readonly at: { step: number; epoch: number; batch: number; batches: number },
+    readonly loss: number,
+    /** Steps done when the losses were read back and the bad one seen, and at what point. */
+    readonly detectedAt: { step: number; when: string },
+    readonly lastGood: { place: CheckpointPlace; text: string; path?: string } | null,
+  ) {
+    super(
+      `training diverged: non-finite loss at step ${at.step} (epoch ${at.epoch}, batch ${at.batch}/${at.batches}; loss ${loss}), noticed after step ${detectedAt.step} ${detectedAt.when} ` +
+        `(losses are read back at epoch ends and stops, not every step${detectedAt.step > at.step ? `, so ${detectedAt.step - at.step} more step(s) ran after it` : ''}); ` +
+        (lastGood === null ? 'no checkpoint yet' : `last good checkpoint: ${lastGood.path ? `${lastGood.path}, ` : ''}${lastGood.text}`),
+    );
   }
 }
 
@@ -138,6 +182,20 @@ function groupAccuracy(split: TwoFeatureSplit, pred: Float32Array): { acc: numbe
   return { acc: correct / split.n, groups, worst: Math.min(...Object.values(groups)) };
 }
 
+/** Σ_g p_train(g) · acc_test(g) over the groups the test split has; NaN when none of train's groups is in it. */
+export function inDistributionAccuracy(train: TwoFeatureSplit, testGroups: Record<string, number>): number {
+  const counts = new Map<number, number>();
+  for (let i = 0; i < train.n; i++) counts.set(train.group[i], (counts.get(train.group[i]) ?? 0) + 1);
+  let acc = 0;
+  let mass = 0;
+  for (const [g, c] of counts) {
+    if (!(String(g) in testGroups)) continue;
+    acc += c * testGroups[String(g)];
+    mass += c;
+  }
+  return mass ? acc / mass : NaN;
+}
+
 export async function runExperiment(cfg: RunConfig, data: TwoFeatureDataset, hooks: RunHooks = {}): Promise<FinalResult> {
   const t0 = performance.now();
   const model = buildModel(cfg, data);
@@ -155,6 +213,22 @@ export async function runExperiment(cfg: RunConfig, data: TwoFeatureDataset, hoo
     Object.assign(pos, structuredClone(hooks.resume.position));
     dropouts.forEach((d, i) => (d.calls = pos.dropoutCalls[i] ?? 0));
   }
+  // The newest checkpoint handed to the hooks (they save it), named when the run diverges. Only
+  // finite-loss positions are captured: the losses are checked before every capture.
+  let saved: CheckpointPlace | null = hooks.resume ? { epoch: pos.epoch, batch: pos.batch, step: pos.step } : null;
+  /** The error for the first non-finite value of `values`, the losses of the current epoch's
+   * steps from its first one; null when all are finite. */
+  const diverged = (values: number[], when: string): DivergedError | null => {
+    const bad = values.findIndex((v) => !Number.isFinite(v));
+    if (bad < 0) return null;
+    const epochStart = pos.step - pos.batch;
+    return new DivergedError(
+      { step: epochStart + bad + 1, epoch: pos.epoch + 1, batch: bad + 1, batches },
+      values[bad],
+      { step: pos.step, when },
+      saved && { place: saved, text: describeCheckpoint(saved, batches), path: hooks.checkpointPath },
+    );
+  };
   const capture = async (): Promise<Checkpoint> => {
     const state = new Map<string, { shape: number[]; data: Float32Array }>();
     for (const [k, t] of model.stateDict()) state.set(k, { shape: [...t.shape], data: await t.read() });
@@ -192,8 +266,13 @@ export async function runExperiment(cfg: RunConfig, data: TwoFeatureDataset, hoo
         await new Promise((r) => setImmediate(r));
         if (hooks.shouldStop?.()) {
           pos.partial = { losses: [...before.losses, ...(await readAll(losses))], accs: [...before.accs, ...(await readAll(accs))] };
+          for (const t of [...losses, ...accs]) t.dispose();
+          // Never save a diverged state over the last good checkpoint.
+          const err = diverged(pos.partial.losses, `when the run was stopped in epoch ${pos.epoch + 1}`);
+          if (err) throw err;
           const ck = await capture();
           await hooks.onStopped?.(ck);
+          saved = { epoch: ck.position.epoch, batch: ck.position.batch, step: ck.position.step };
           throw new RunStopped(ck.position);
         }
         sgd.lr = schedule(pos.step);
@@ -209,16 +288,22 @@ export async function runExperiment(cfg: RunConfig, data: TwoFeatureDataset, hoo
         losses.push(loss);
         x.dispose();
         y.dispose();
-        hooks.onProgress?.({ epoch: pos.epoch, batch: pos.batch + 1, batches, step: pos.step + 1 });
+        const last = pos.metrics.at(-1);
+        hooks.onProgress?.({
+          epoch: pos.epoch,
+          batch: pos.batch + 1,
+          batches,
+          step: pos.step + 1,
+          lastLoss: last ? { epoch: last.epoch, value: last.trainLoss } : null,
+        });
       }
       const lossValues = [...before.losses, ...(await readAll(losses))];
       const accValues = [...before.accs, ...(await readAll(accs))];
       for (const t of [...losses, ...accs]) t.dispose();
-      const bad = lossValues.findIndex((v) => !Number.isFinite(v));
-      if (bad >= 0) {
-        const last = pos.metrics.length ? pos.metrics[pos.metrics.length - 1].epoch : null;
-        throw new DivergedError(pos.step - lossValues.length + bad + 1, last);
-      }
+      // The losses come back once per epoch (here) or at a stop, never per step: a NaN mid-epoch
+      // is noticed only now, after the epoch's remaining steps ran on the diverged weights.
+      const err = diverged(lossValues, `at the end of epoch ${pos.epoch + 1}`);
+      if (err) throw err;
       const pred = await predict(model, data.splits.val);
       const m: EpochMetrics = {
         epoch: pos.epoch + 1,
@@ -234,6 +319,7 @@ export async function runExperiment(cfg: RunConfig, data: TwoFeatureDataset, hoo
       await hooks.onEpoch?.(m, async () => {
         const ck = await capture();
         ck.position = structuredClone({ ...epochDone, dropoutCalls: ck.position.dropoutCalls });
+        saved = { epoch: epochDone.epoch, batch: 0, step: epochDone.step };
         return ck;
       });
     }
@@ -244,6 +330,7 @@ export async function runExperiment(cfg: RunConfig, data: TwoFeatureDataset, hoo
       config: cfg,
       metrics: pos.metrics,
       testAcc: ga.acc,
+      inDistAcc: inDistributionAccuracy(data.splits.train, ga.groups),
       worstGroupAcc: ga.worst,
       groupAcc: ga.groups,
       probes,
