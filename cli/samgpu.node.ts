@@ -58,7 +58,7 @@ function loadConfigArg(arg: string, opts: { dataDir?: string; optimizer?: string
 function summaryLine(o: RunOutcome): string {
   if (o.status === 'stopped') return `stopped at epoch ${o.epoch + 1}, batch ${o.batch}`;
   const r = o.result;
-  return `test acc ${r.testAcc.toFixed(3)}, worst group ${r.worstGroupAcc.toFixed(3)}, probe error easy ${r.probes.easy.error.toFixed(3)} hard ${r.probes.hard.error.toFixed(3)} (${r.seconds.toFixed(0)} s)`;
+  return `test acc ${r.testAcc.toFixed(3)}, in-distribution ${r.inDistAcc.toFixed(3)}, worst group ${r.worstGroupAcc.toFixed(3)}, probe error easy ${r.probes.easy.error.toFixed(3)} hard ${r.probes.hard.error.toFixed(3)} (${r.seconds.toFixed(0)} s)`;
 }
 
 async function runOne(dir: string, cfg: unknown, resume: boolean, stop: () => boolean): Promise<RunOutcome> {

@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeReport, loadRuns } from '../experiments/report/report.node.ts';
 import { aggregate } from '../experiments/report/aggregate.ts';
+import { inDistributionAccuracy } from '../experiments/runner/train.ts';
+import type { TwoFeatureSplit } from '../experiments/data/types.ts';
 
 const fixture = new URL('./fixtures/results-mini', import.meta.url).pathname;
 
@@ -28,6 +30,31 @@ describe('report', () => {
       assert.match(html, /(supported|not supported|inconclusive)/);
       assert.equal((html.match(/<svg /g) ?? []).length, 2);
       assert.ok(existsSync(join(dir, 'synthetic-probe-vs-rho.svg')));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('in-distribution accuracy weights the test groups by the training split\'s group frequencies', () => {
+    const train = { n: 4, group: Int32Array.from([0, 0, 0, 3]) } as unknown as TwoFeatureSplit;
+    // groups 0 and 3 (the features agree) in train 3:1; group 1 never seen in training
+    assert.equal(inDistributionAccuracy(train, { '0': 1, '1': 0, '2': 0.5, '3': 0.5 }), 0.875);
+    assert.ok(Number.isNaN(inDistributionAccuracy(train, { '1': 1 })));
+  });
+
+  it('results written before in-distribution accuracy and probe convergence existed still aggregate; unfinished probe fits are reported', () => {
+    const runs = loadRuns(fixture).map((r) => r.final);
+    const { rows } = aggregate(runs);
+    assert.ok(rows.every((r) => Number.isNaN(r.inDistAcc.mean) && r.unconvergedProbes === 0));
+    const marked = structuredClone(runs);
+    marked[0].inDistAcc = 0.9;
+    marked[0].probes.hard.converged = false;
+    const row = aggregate(marked).rows.find((r) => r.optimizer === marked[0].config.optimizer.name && r.seeds.includes(marked[0].config.seed))!;
+    assert.equal(row.unconvergedProbes, 1);
+    const dir = mkdtempSync(join(tmpdir(), 'samgpu-report-'));
+    try {
+      cpSync(fixture, dir, { recursive: true });
+      assert.match(readFileSync(writeReport(dir), 'utf8'), /<th>in-distribution acc<\/th>/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -66,6 +66,11 @@ export interface FeatureProbeResult {
   l2: number;
   /** Accuracy on the held-out half for each L2 tried. */
   heldOut: number[];
+  /** Whether the final fit met its tolerance within the solver's iterations (false: the error is of an unfinished fit). */
+  converged: boolean;
+  /** Solver of the final fit ('newton' for small problems, 'gd' for wide features) and its iterations. */
+  solver: 'newton' | 'gd';
+  iterations: number;
 }
 
 export interface ProbeReport {
@@ -103,7 +108,7 @@ export async function probeFeatures(model: FeatureExtractor, fitSplit: TwoFeatur
       const best = heldOut.indexOf(Math.max(...heldOut));
       const l2 = opts.l2Grid[best];
       const r = await fitLinearProbes({ x: fAll, labels: [pick(fitIdx, fitSplit[feature])] }, { x: ft, labels: [pick(testIdx, testSplit[feature])] }, { l2, classes: Math.max(2, classes), tol: FINAL_TOL });
-      result[feature] = { error: 1 - r.testAccuracy[0][0], l2, heldOut };
+      result[feature] = { error: 1 - r.testAccuracy[0][0], l2, heldOut, converged: r.converged, solver: r.solver, iterations: r.iterations };
     }
   } finally {
     for (const t of [fa, fb, fAll, ft]) t.dispose();

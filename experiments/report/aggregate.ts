@@ -19,8 +19,12 @@ export interface OptimizerRow {
   easyError: Stat;
   hardError: Stat;
   testAcc: Stat;
+  /** FinalResult.inDistAcc (NaN for results written before it existed). */
+  inDistAcc: Stat;
   worstGroupAcc: Stat;
   valAcc: Stat;
+  /** Probe fits (easy and hard, over the row's runs) that stopped before their tolerance. */
+  unconvergedProbes: number;
 }
 
 export interface RhoPoint {
@@ -62,8 +66,11 @@ function row(dataset: string, optimizer: string, runs: FinalResult[]): Optimizer
     easyError: stat(runs.map((r) => r.probes.easy.error)),
     hardError: stat(runs.map((r) => r.probes.hard.error)),
     testAcc: stat(runs.map((r) => r.testAcc)),
+    inDistAcc: stat(runs.map((r) => r.inDistAcc ?? NaN)),
     worstGroupAcc: stat(runs.map((r) => r.worstGroupAcc)),
     valAcc: stat(runs.map(lastVal)),
+    // results written before probes recorded convergence count as converged
+    unconvergedProbes: runs.reduce((n, r) => n + (['easy', 'hard'] as const).filter((f) => r.probes[f].converged === false).length, 0),
   };
 }
 

@@ -34,7 +34,7 @@ export function loadRuns(dir: string): LoadedRun[] {
   return out;
 }
 
-const pm = (s: Stat) => `${s.mean.toFixed(3)} ± ${s.sd.toFixed(3)}`;
+const pm = (s: Stat) => (Number.isFinite(s.mean) ? `${s.mean.toFixed(3)} ± ${s.sd.toFixed(3)}` : '–');
 
 export function buildReport(dir: string, runs: LoadedRun[], extraSections: string[] = []): { html: string; svgs: Map<string, string> } {
   const { rows, rho, claims } = aggregate(runs.map((r) => r.final));
@@ -80,9 +80,11 @@ export function buildReport(dir: string, runs: LoadedRun[], extraSections: strin
       svgs.set(`${ds}-probe-vs-rho.svg`, lineChart({ title: `${ds}: probe error vs ρ`, xLabel: 'ρ', yLabel: 'probe error (balanced test set)', series: s }));
     }
   }
-  const table = `<table><thead><tr><th>dataset</th><th>optimizer</th><th>lr</th><th>ρ</th><th>seeds</th><th>easy-feature probe error</th><th>hard-feature probe error</th><th>val acc</th><th>test acc</th><th>worst-group acc</th></tr></thead><tbody>
-${rows.map((r) => `<tr><td>${escapeXml(r.dataset)}</td><td>${r.optimizer.toUpperCase()}</td><td>${r.lr}</td><td>${r.optimizer === 'sgd' ? '–' : r.rho}</td><td>${r.seeds.length}</td><td>${pm(r.easyError)}</td><td>${pm(r.hardError)}</td><td>${pm(r.valAcc)}</td><td>${pm(r.testAcc)}</td><td>${pm(r.worstGroupAcc)}</td></tr>`).join('\n')}
-</tbody></table>`;
+  const table = `<table><thead><tr><th>dataset</th><th>optimizer</th><th>lr</th><th>ρ</th><th>seeds</th><th>easy-feature probe error</th><th>hard-feature probe error</th><th>val acc</th><th>test acc</th><th>in-distribution acc</th><th>worst-group acc</th></tr></thead><tbody>
+${rows.map((r) => `<tr><td>${escapeXml(r.dataset)}</td><td>${r.optimizer.toUpperCase()}</td><td>${r.lr}</td><td>${r.optimizer === 'sgd' ? '–' : r.rho}</td><td>${r.seeds.length}</td><td>${pm(r.easyError)}</td><td>${pm(r.hardError)}</td><td>${pm(r.valAcc)}</td><td>${pm(r.testAcc)}</td><td>${pm(r.inDistAcc)}</td><td>${pm(r.worstGroupAcc)}</td></tr>`).join('\n')}
+</tbody></table>${rows.some((r) => r.unconvergedProbes)
+    ? `<p class="detail">Probe fits that stopped before their tolerance (their errors are of unfinished fits): ${rows.filter((r) => r.unconvergedProbes).map((r) => `${escapeXml(r.dataset)} ${r.optimizer.toUpperCase()} ${r.unconvergedProbes} of ${2 * r.seeds.length}`).join('; ')}.</p>`
+    : ''}`;
   const claimList = claims.length
     ? `<ul>${claims.map((c) => `<li><b>${c.supported === true ? '✔ supported' : c.supported === false ? '✘ not supported' : '? inconclusive'}</b> (${escapeXml(c.dataset)}): ${escapeXml(c.claim)}. <span class="detail">${escapeXml(c.detail)}</span></li>`).join('\n')}</ul>`
     : '<p>No dataset has both SGD and SAM runs yet.</p>';
