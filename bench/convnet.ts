@@ -3,6 +3,7 @@
 import { tensor, Rng, type Runtime, type Tensor } from '../engine/index.ts';
 import { conv2dGeometry, conv2dForwardKernel, conv2dBackwardInputKernel, conv2dBackwardWeightKernel, type Conv2dOptions } from '../engine/ops/conv2d.ts';
 import { median } from './train-step.ts';
+import { otherLoad } from './load.ts';
 
 export interface ConvLayer {
   name: string;
@@ -27,6 +28,8 @@ export interface ConvRow {
   fwd: number;
   dInput: number;
   dWeight: number;
+  /** CPU time other processes used while the layer was timed, in cores (null: unknown) */
+  other: number | null;
 }
 
 async function timeIt(rt: Runtime, fn: () => Tensor, reps = 5): Promise<number> {
@@ -55,11 +58,49 @@ export async function benchConvLayers(rt: Runtime): Promise<ConvRow[]> {
     y.dispose();
     // multiply-adds of the forward; each backward GEMM does the same count
     const flop = 2 * dy.size * l.w[1] * l.w[2] * l.w[3] / 1e9;
-    const fwd = await timeIt(rt, () => conv2dForwardKernel(x, w, null, g));
-    const dInput = await timeIt(rt, () => conv2dBackwardInputKernel(dy, w, g));
-    const dWeight = await timeIt(rt, () => conv2dBackwardWeightKernel(dy, x, g));
-    rows.push({ name: l.name, gflop: flop, fwd, dInput, dWeight });
+    const [[fwd, dInput, dWeight], other] = await otherLoad(async () => [
+      await timeIt(rt, () => conv2dForwardKernel(x, w, null, g)),
+      await timeIt(rt, () => conv2dBackwardInputKernel(dy, w, g)),
+      await timeIt(rt, () => conv2dBackwardWeightKernel(dy, x, g)),
+    ]);
+    rows.push({ name: l.name, gflop: flop, fwd, dInput, dWeight, other });
     for (const t of [x, w, dy]) t.dispose();
   }
   return rows;
+}
+
+/** The goal for every conv GEMM: at most this many times slower than matmul 1024³ in the same run. */
+export const CONV_GOAL = 1.5;
+
+const rate = (gflop: number, ms: number) => gflop / ms * 1e3;
+
+/**
+ * Rates and times per layer, then each GEMM's slowdown against matmul 1024³ (matmul's GFLOP/s
+ * over the GEMM's) and its rate as a fraction of numpy's float32 matmul; both measured in the
+ * same run. Cells above CONV_GOAL are bold and their row is marked ✗.
+ */
+export function convTables(rows: ConvRow[], matmulGflops?: number, numpyGflops?: number): string[] {
+  const f1 = (x: number) => x.toFixed(1);
+  const lines = [
+    '| layer | GFLOP | forward GFLOP/s | input-grad GFLOP/s | weight-grad GFLOP/s | forward ms | input-grad ms | weight-grad ms | other load (cores) |',
+    '|---|---|---|---|---|---|---|---|---|',
+  ];
+  for (const r of rows) {
+    lines.push(`| ${r.name} | ${r.gflop.toFixed(2)} | ${f1(rate(r.gflop, r.fwd))} | ${f1(rate(r.gflop, r.dInput))} | ${f1(rate(r.gflop, r.dWeight))} | ${r.fwd.toFixed(1)} | ${r.dInput.toFixed(1)} | ${r.dWeight.toFixed(1)} | ${r.other === null ? '?' : r.other.toFixed(2)} |`);
+  }
+  lines.push('', '"other load": CPU time other processes used while the layer was timed (above ~0.2 cores the row is slowed by contention).');
+  lines.push('', `× slower than matmul 1024³ (goal ≤ ${CONV_GOAL}) and % of numpy's float32 matmul 1024³:`, '');
+  lines.push('| layer | forward × | input-grad × | weight-grad × | forward % numpy | input-grad % numpy | weight-grad % numpy | goal |');
+  lines.push('|---|---|---|---|---|---|---|---|');
+  const gemms = ['forward', 'input grad', 'weight grad'];
+  for (const r of rows) {
+    const rates = [r.fwd, r.dInput, r.dWeight].map((ms) => rate(r.gflop, ms));
+    const slow = rates.map((g) => (matmulGflops ? matmulGflops / g : undefined));
+    const over = gemms.filter((_, i) => (slow[i] ?? 0) > CONV_GOAL);
+    const cells = slow.map((s) => (s === undefined ? '—' : s > CONV_GOAL ? `**${s.toFixed(2)}×**` : `${s.toFixed(2)}×`));
+    const pct = rates.map((g) => (numpyGflops ? `${((100 * g) / numpyGflops).toFixed(0)}%` : '—'));
+    const goal = matmulGflops === undefined ? '—' : over.length ? `✗ ${over.join(', ')}` : '✓';
+    lines.push(`| ${r.name} | ${cells.join(' | ')} | ${pct.join(' | ')} | ${goal} |`);
+  }
+  return lines;
 }
