@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeReport, loadRuns } from '../experiments/report/report.node.ts';
+import { writeReport, loadRuns, buildReport } from '../experiments/report/report.node.ts';
 import { aggregate } from '../experiments/report/aggregate.ts';
 import { inDistributionAccuracy } from '../experiments/runner/train.ts';
 import type { TwoFeatureSplit } from '../experiments/data/types.ts';
@@ -58,6 +58,26 @@ describe('report', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('importance weights recorded by the runs give Lorenz curves and a verdict on the first mechanism', () => {
+    const loaded = loadRuns(fixture);
+    const lor = (g: number) => Array.from({ length: 21 }, (_, i) => (i / 20) ** (1 + g));
+    for (const [i, r] of loaded.entries()) {
+      const sam = r.final.config.optimizer.name !== 'sgd';
+      const gini = 0.5 + 0.01 * i;
+      r.final.metrics.at(-1)!.importance = { gini, lorenz: lor(gini), ...(sam ? { giniPhantom: gini - 0.1, lorenzPhantom: lor(gini - 0.1) } : {}) };
+    }
+    const { rows, claims } = aggregate(loaded.map((r) => r.final));
+    const sam = rows.find((r) => r.optimizer === 'sam')!;
+    assert.ok(Math.abs(sam.importance!.giniDrop!.mean - 0.1) < 1e-12 && sam.importance!.lorenzPhantom!.length === 21);
+    assert.equal(rows.find((r) => r.optimizer === 'sgd')!.importance!.giniPhantom, undefined);
+    const c = claims.find((x) => /phantom point/.test(x.claim))!;
+    assert.equal(c.supported, true, c.detail);
+    const { html, svgs } = buildReport(fixture, loaded);
+    const svg = [...svgs].find(([name]) => name.endsWith('-lorenz.svg'));
+    assert.ok(svg && /λ̃ at θ̃/.test(svg[1]) && !/NaN/.test(svg[1]));
+    assert.match(html, /more uniform at the phantom point/);
   });
 
   it('an empty folder is refused with its name', () => {

@@ -65,6 +65,9 @@ describe('experiment runner', () => {
     const resumed = await runInDir(b, null, { resume: true });
     assert.equal(resumed.status, 'done');
     assert.deepEqual(finalOf(b), finalOf(a));
+    // SAM's importance weights at θ and θ̃ on each epoch's last batch, recorded and resumed alike
+    const ms = (finalOf(a) as { metrics: { importance?: { gini: number; giniPhantom?: number; lorenz: number[] } }[] }).metrics;
+    assert.ok(ms.length && ms.every((m) => m.importance && Number.isFinite(m.importance.giniPhantom) && m.importance.lorenz.length === 21), JSON.stringify(ms));
   });
 
   it('a killed process resumes to the same result, and never leaves a truncated file', async function () {

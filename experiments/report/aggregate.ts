@@ -25,6 +25,9 @@ export interface OptimizerRow {
   valAcc: Stat;
   /** Probe fits (easy and hard, over the row's runs) that stopped before their tolerance. */
   unconvergedProbes: number;
+  /** Importance weights of the last epoch's last batch (runs that recorded them): Gini of λ at θ
+   * and, for SAM-type runs, of λ̃ at θ̃, their mean Lorenz curves, and the paired Gini drop. */
+  importance?: { gini: Stat; lorenz: number[]; giniPhantom?: Stat; lorenzPhantom?: number[]; giniDrop?: Stat };
 }
 
 export interface RhoPoint {
@@ -55,9 +58,26 @@ function groupBy<T>(xs: T[], key: (x: T) => string): Map<string, T[]> {
   return m;
 }
 
+const meanCurve = (cs: number[][]) => cs[0].map((_, i) => cs.reduce((a, c) => a + c[i], 0) / cs.length);
+
+function importanceOf(runs: FinalResult[]): OptimizerRow['importance'] {
+  const last = runs.map((r) => r.metrics.at(-1)?.importance).filter((m): m is NonNullable<typeof m> => !!m);
+  if (!last.length) return undefined;
+  const out: NonNullable<OptimizerRow['importance']> = { gini: stat(last.map((m) => m.gini)), lorenz: meanCurve(last.map((m) => m.lorenz)) };
+  const ph = last.filter((m) => m.giniPhantom !== undefined && m.lorenzPhantom);
+  if (ph.length) {
+    out.giniPhantom = stat(ph.map((m) => m.giniPhantom!));
+    out.lorenzPhantom = meanCurve(ph.map((m) => m.lorenzPhantom!));
+    out.giniDrop = stat(ph.map((m) => m.gini - m.giniPhantom!));
+  }
+  return out;
+}
+
 function row(dataset: string, optimizer: string, runs: FinalResult[]): OptimizerRow {
   const o = runs[0].config.optimizer;
+  const importance = importanceOf(runs);
   return {
+    ...(importance ? { importance } : {}),
     dataset,
     optimizer,
     lr: o.lr,
@@ -115,6 +135,17 @@ export function aggregate(runs: FinalResult[]): { rows: OptimizerRow[]; rho: Rho
         claim: 'SAM\'s hard-feature probe gain exceeds its change in validation accuracy (not explained by accuracy alone)',
         supported: vHard === 1 ? gain > Math.abs(dVal) : null,
         detail: `hard-feature probe error lower by ${gain.toFixed(3)}; validation accuracy ${dVal >= 0 ? '+' : ''}${dVal.toFixed(3)}`,
+      });
+    }
+    // The first mechanism on this dataset: at the phantom point the weights are more uniform.
+    const drop = sam?.importance?.giniDrop;
+    if (sam && drop) {
+      const se = drop.sd / Math.sqrt(Math.max(drop.n, 1));
+      claims.push({
+        dataset,
+        claim: 'SAM\'s per-example importance weights are more uniform at the phantom point than at θ (Gini of λ̃ below Gini of λ)',
+        supported: drop.mean > se ? true : -drop.mean > se ? false : null,
+        detail: `last batch of the last epoch: Gini λ ${sam.importance!.gini.mean.toFixed(3)}, λ̃ ${sam.importance!.giniPhantom!.mean.toFixed(3)} (paired drop ${drop.mean.toFixed(3)} ± ${drop.sd.toFixed(3)}, ${drop.n} seed${drop.n === 1 ? '' : 's'})`,
       });
     }
   }

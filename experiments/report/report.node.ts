@@ -55,6 +55,18 @@ export function buildReport(dir: string, runs: LoadedRun[], extraSections: strin
       series.push({ name: r.optimizer.toUpperCase(), color: COLORS[r.optimizer] ?? '#555', points: pts });
     }
     svgs.set(`${ds}-train-loss.svg`, lineChart({ title: `${ds}: training loss`, xLabel: 'epoch', yLabel: 'train loss (mean over seeds)', series, yLog: true }));
+    // Lorenz curves of the importance weights (last batch of the last epoch, mean over seeds)
+    const withWeights = chosen.filter((r) => r.importance);
+    if (withWeights.length) {
+      const curve = (ys: number[]): [number, number][] => ys.map((y, i) => [i / (ys.length - 1), y]);
+      const ls: Series[] = [{ name: 'uniform', color: '#999', dash: '2 3', points: [[0, 0], [1, 1]] }];
+      for (const r of withWeights) {
+        const imp = r.importance!;
+        ls.push({ name: `${r.optimizer.toUpperCase()} λ at θ (Gini ${imp.gini.mean.toFixed(2)})`, color: COLORS[r.optimizer] ?? '#555', dash: imp.lorenzPhantom ? '6 4' : undefined, points: curve(imp.lorenz) });
+        if (imp.lorenzPhantom) ls.push({ name: `${r.optimizer.toUpperCase()} λ̃ at θ̃ (Gini ${imp.giniPhantom!.mean.toFixed(2)})`, color: COLORS[r.optimizer] ?? '#555', points: curve(imp.lorenzPhantom) });
+      }
+      svgs.set(`${ds}-lorenz.svg`, lineChart({ title: `${ds}: Lorenz curves of the importance weights λ = 1 − p(y|x)`, xLabel: 'share of the batch (smallest weights first)', yLabel: 'share of the total weight', series: ls }));
+    }
     const rp = rho.filter((p) => p.dataset === ds);
     if (new Set(rp.map((p) => p.rho)).size >= 2) {
       const s: Series[] = [];

@@ -7,7 +7,7 @@ import { keep, scope } from '../../engine/scope.ts';
 import { Rng } from '../../engine/random.ts';
 import { backward } from '../../engine/autograd/backward.ts';
 import { noGrad } from '../../engine/autograd/grad-mode.ts';
-import { crossEntropy } from '../../engine/ops/loss.ts';
+import { crossEntropy, softmaxImportanceWeights } from '../../engine/ops/loss.ts';
 import { accuracy, argmax } from '../../engine/ops/select.ts';
 import { concat } from '../../engine/ops/layout.ts';
 import type { Module } from '../../engine/nn/module.ts';
@@ -20,6 +20,7 @@ import { cosineLR, constantLR } from '../../engine/optim/schedules.ts';
 import type { TwoFeatureDataset, TwoFeatureSplit } from '../data/types.ts';
 import { probeFeatures, type ProbeReport } from '../probe/feature-probes.ts';
 import { epochOrder } from '../data/batches.ts';
+import { gini, lorenz } from '../metrics.ts';
 import type { RunConfig } from './config.ts';
 
 export interface EpochMetrics {
@@ -30,7 +31,24 @@ export interface EpochMetrics {
   valAcc: number;
   lr: number;
   seconds: number;
+  /** Importance weights of the epoch's last batch (see ImportanceStats). */
+  importance?: ImportanceStats;
 }
+
+/**
+ * SAM's first mechanism on the real data: the per-example weights λᵢ = 1 − p(yᵢ|xᵢ) of the
+ * epoch's last training batch at θ (both optimizers) and λ̃ᵢ at the phantom θ̃ (SAM runs), from
+ * the logits the step computed anyway (one small kernel per pass, no extra forward).
+ */
+export interface ImportanceStats {
+  gini: number;
+  /** Lorenz curve at LORENZ_POINTS evenly spaced population shares. */
+  lorenz: number[];
+  giniPhantom?: number;
+  lorenzPhantom?: number[];
+}
+
+export const LORENZ_POINTS = 21;
 
 /** Where a run is: enough, with the tensors, to continue it exactly. */
 export interface TrainPosition {
@@ -182,6 +200,17 @@ function groupAccuracy(split: TwoFeatureSplit, pred: Float32Array): { acc: numbe
   return { acc: correct / split.n, groups, worst: Math.min(...Object.values(groups)) };
 }
 
+/** Gini and Lorenz curve of λ (and λ̃) from the recorded weight tensors, which it frees. */
+async function importanceStats(weights: Tensor[]): Promise<ImportanceStats | undefined> {
+  if (!weights[0]) return undefined;
+  const [real, phantom] = await Promise.all(weights.map((w) => w.read()));
+  for (const w of weights) w.dispose();
+  weights.length = 0;
+  const out: ImportanceStats = { gini: gini(real), lorenz: lorenz(real, LORENZ_POINTS).y };
+  if (phantom) Object.assign(out, { giniPhantom: gini(phantom), lorenzPhantom: lorenz(phantom, LORENZ_POINTS).y });
+  return out;
+}
+
 /** Σ_g p_train(g) · acc_test(g) over the groups the test split has; NaN when none of train's groups is in it. */
 export function inDistributionAccuracy(train: TwoFeatureSplit, testGroups: Record<string, number>): number {
   const counts = new Map<number, number>();
@@ -235,11 +264,12 @@ export async function runExperiment(cfg: RunConfig, data: TwoFeatureDataset, hoo
     pos.dropoutCalls = dropouts.map((d) => d.calls);
     return { position: structuredClone(pos), model: state, optimizer: await sgd.saveState() };
   };
-  // Forward + backward; the first pass also records the batch's training accuracy (from the
-  // same logits, no extra forward).
-  const closure = (x: Tensor, y: Tensor, accs: Tensor[]) => (pass: 0 | 1 = 0) => {
+  // Forward + backward; the first pass also records the batch's training accuracy, and when
+  // `weights` is given each pass its importance weights (from the same logits, no extra forward).
+  const closure = (x: Tensor, y: Tensor, accs: Tensor[], weights?: Tensor[]) => (pass: 0 | 1 = 0) => {
     const logits = model.forward(x);
     if (pass === 0) accs.push(keep(noGrad(() => accuracy(logits, y))));
+    if (weights) weights[pass] = keep(noGrad(() => softmaxImportanceWeights(logits, y)));
     const l = crossEntropy(logits, y);
     backward(l);
     return l;
@@ -250,6 +280,7 @@ export async function runExperiment(cfg: RunConfig, data: TwoFeatureDataset, hoo
       const order = epochOrder(train.n, cfg.seed, pos.epoch);
       const losses: Tensor[] = [];
       const accs: Tensor[] = [];
+      const weights: Tensor[] = []; // λ (pass 0) and λ̃ (pass 1) of the epoch's last batch
       const before = pos.partial ?? { losses: [], accs: [] };
       pos.partial = undefined;
       const readAll = async (ts: Tensor[]): Promise<number[]> => {
@@ -278,7 +309,7 @@ export async function runExperiment(cfg: RunConfig, data: TwoFeatureDataset, hoo
         sgd.lr = schedule(pos.step);
         const { x, y } = gather(train, order, pos.batch * cfg.batchSize, Math.min(train.n, (pos.batch + 1) * cfg.batchSize));
         let loss: Tensor;
-        const f = closure(x, y, accs);
+        const f = closure(x, y, accs, pos.batch === batches - 1 ? weights : undefined);
         if (sam) loss = sam.step(f);
         else {
           sgd.zeroGrad();
@@ -304,6 +335,7 @@ export async function runExperiment(cfg: RunConfig, data: TwoFeatureDataset, hoo
       // is noticed only now, after the epoch's remaining steps ran on the diverged weights.
       const err = diverged(lossValues, `at the end of epoch ${pos.epoch + 1}`);
       if (err) throw err;
+      const importance = await importanceStats(weights);
       const pred = await predict(model, data.splits.val);
       const m: EpochMetrics = {
         epoch: pos.epoch + 1,
@@ -313,6 +345,7 @@ export async function runExperiment(cfg: RunConfig, data: TwoFeatureDataset, hoo
         valAcc: groupAccuracy(data.splits.val, pred).acc,
         lr: sgd.lr,
         seconds: (performance.now() - te) / 1000,
+        ...(importance ? { importance } : {}),
       };
       pos.metrics.push(m);
       const epochDone = { ...pos, epoch: pos.epoch + 1, batch: 0 };
