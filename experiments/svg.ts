@@ -70,6 +70,13 @@ function extent(values: number[], log: boolean): [number, number] {
   return [lo - pad, hi + pad];
 }
 
+/** 32-bit FNV-1a of a string's UTF-16 code units. */
+function fnv1a(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
+  return h;
+}
+
 export function lineChart(o: ChartOptions): string {
   const W = o.width ?? 620;
   const H = o.height ?? 380;
@@ -89,7 +96,9 @@ export function lineChart(o: ChartOptions): string {
   out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="Helvetica, Arial, sans-serif" font-size="12">`);
   out.push(`<rect width="${W}" height="${H}" fill="white"/>`);
   out.push(`<text x="${m.l + pw / 2}" y="20" text-anchor="middle" font-size="14" font-weight="bold">${escapeXml(o.title)}</text>`);
-  out.push(`<defs><clipPath id="plot"><rect x="${m.l}" y="${m.t}" width="${pw}" height="${ph}"/></clipPath></defs>`);
+  // Ids are global in an HTML page that inlines several charts: one per chart, from its title.
+  const clip = `plot-${fnv1a(o.title).toString(36)}`;
+  out.push(`<defs><clipPath id="${clip}"><rect x="${m.l}" y="${m.t}" width="${pw}" height="${ph}"/></clipPath></defs>`);
   for (const v of ticks(x0, x1, !!o.xLog)) {
     const x = sx(v);
     out.push(`<line x1="${x}" y1="${m.t}" x2="${x}" y2="${m.t + ph}" stroke="#e5e5e5"/>`);
@@ -103,7 +112,7 @@ export function lineChart(o: ChartOptions): string {
   out.push(`<rect x="${m.l}" y="${m.t}" width="${pw}" height="${ph}" fill="none" stroke="#333"/>`);
   out.push(`<text x="${m.l + pw / 2}" y="${H - 10}" text-anchor="middle">${escapeXml(o.xLabel)}</text>`);
   out.push(`<text transform="translate(16 ${m.t + ph / 2}) rotate(-90)" text-anchor="middle">${escapeXml(o.yLabel)}</text>`);
-  out.push('<g clip-path="url(#plot)">');
+  out.push(`<g clip-path="url(#${clip})">`);
   for (const s of o.series) {
     const band = (s.band ?? []).filter((b) => usable([b[0], b[1]]) && usable([b[0], b[2]]));
     if (band.length > 1) {

@@ -3,7 +3,7 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeReport, loadRuns, buildReport } from '../experiments/report/report.node.ts';
-import { aggregate } from '../experiments/report/aggregate.ts';
+import { aggregate, datasetLabeler } from '../experiments/report/aggregate.ts';
 import { inDistributionAccuracy } from '../experiments/runner/train.ts';
 import type { TwoFeatureSplit } from '../experiments/data/types.ts';
 
@@ -78,6 +78,18 @@ describe('report', () => {
     const svg = [...svgs].find(([name]) => name.endsWith('-lorenz.svg'));
     assert.ok(svg && /λ̃ at θ̃/.test(svg[1]) && !/NaN/.test(svg[1]));
     assert.match(html, /more uniform at the phantom point/);
+  });
+
+  it('runs of one dataset that differ in options or model form separate rows, never pooled as seeds', () => {
+    const runs = loadRuns(fixture).map((r) => r.final);
+    const other = structuredClone(runs).map((r) => ({ ...r, config: { ...r.config, dataset: { ...r.config.dataset, options: { ...(r.config.dataset as { options?: object }).options, testDomain: 'art', seed: 9 } } } }));
+    const label = datasetLabeler([...runs, ...other]);
+    assert.equal(datasetLabeler(runs)(runs[0]), 'synthetic');
+    assert.equal(label(other[0]), 'synthetic (testDomain=art)');
+    assert.equal(label(runs[0]), 'synthetic (testDomain=–)');
+    const { rows } = aggregate([...runs, ...other]);
+    assert.equal(rows.length, 4);
+    assert.deepEqual(rows.map((r) => r.seeds.length), [2, 2, 2, 2]);
   });
 
   it('an empty folder is refused with its name', () => {

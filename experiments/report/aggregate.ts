@@ -94,11 +94,48 @@ function row(dataset: string, optimizer: string, runs: FinalResult[]): Optimizer
   };
 }
 
+/** What must match for runs to be seeds of one experiment, besides the optimizer and lr/ρ. */
+function variantOf(r: FinalResult): Record<string, unknown> {
+  const c = r.config;
+  const opts = { ...((c.dataset as { options?: Record<string, unknown> }).options ?? {}) };
+  delete opts.seed; // a data seed that follows the run's seed is a seed like the others
+  return { ...opts, model: c.model.name + (c.model.stem ? `/${c.model.stem}` : ''), epochs: c.epochs, batchSize: c.batchSize, schedule: c.schedule };
+}
+
+const canonical = (v: unknown): string =>
+  v && typeof v === 'object' && !Array.isArray(v)
+    ? `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`).join(',')}}`
+    : JSON.stringify(v);
+
+/**
+ * The table's dataset column for each run: the dataset's name, and where runs of one name differ
+ * in options, model or budget (a sweep over DomainBed test domains, two resolutions), the
+ * values that differ — so such runs are never pooled as if they were seeds.
+ */
+export function datasetLabeler(runs: FinalResult[]): (r: FinalResult) => string {
+  const variants = new Map<string, Map<string, Record<string, unknown>>>();
+  for (const r of runs) {
+    const v = variantOf(r);
+    const byName = variants.get(r.config.dataset.name) ?? new Map<string, Record<string, unknown>>();
+    byName.set(canonical(v), v);
+    variants.set(r.config.dataset.name, byName);
+  }
+  return (r) => {
+    const byName = variants.get(r.config.dataset.name)!;
+    if (byName.size === 1) return r.config.dataset.name;
+    const all = [...byName.values()];
+    const keys = [...new Set(all.flatMap((v) => Object.keys(v)))].sort().filter((k) => new Set(all.map((v) => canonical(v[k]))).size > 1);
+    const mine = variantOf(r);
+    return `${r.config.dataset.name} (${keys.map((k) => `${k}=${mine[k] === undefined ? '–' : typeof mine[k] === 'string' ? mine[k] : canonical(mine[k])}`).join(', ')})`;
+  };
+}
+
 export function aggregate(runs: FinalResult[]): { rows: OptimizerRow[]; rho: RhoPoint[]; claims: Claim[] } {
   const rows: OptimizerRow[] = [];
   const rho: RhoPoint[] = [];
   const claims: Claim[] = [];
-  for (const [dataset, dsRuns] of groupBy(runs, (r) => r.config.dataset.name)) {
+  const label = datasetLabeler(runs);
+  for (const [dataset, dsRuns] of groupBy(runs, label)) {
     const byOpt = groupBy(dsRuns, (r) => r.config.optimizer.name);
     for (const [optimizer, optRuns] of [...byOpt].sort(([a], [b]) => (a === 'sgd' ? -1 : b === 'sgd' ? 1 : a.localeCompare(b)))) {
       const cells = groupBy(optRuns, (r) => `${r.config.optimizer.lr}|${optimizer === 'sgd' ? 0 : r.config.optimizer.rho}`);
@@ -134,7 +171,7 @@ export function aggregate(runs: FinalResult[]): { rows: OptimizerRow[]; rho: Rho
         dataset,
         claim: 'SAM\'s hard-feature probe gain exceeds its change in validation accuracy (not explained by accuracy alone)',
         supported: vHard === 1 ? gain > Math.abs(dVal) : null,
-        detail: `hard-feature probe error lower by ${gain.toFixed(3)}; validation accuracy ${dVal >= 0 ? '+' : ''}${dVal.toFixed(3)}`,
+        detail: `hard-feature probe error ${gain >= 0 ? `lower by ${gain.toFixed(3)}` : `higher by ${(-gain).toFixed(3)}`} with SAM; validation accuracy ${dVal >= 0 ? '+' : ''}${dVal.toFixed(3)}`,
       });
     }
     // The first mechanism on this dataset: at the phantom point the weights are more uniform.

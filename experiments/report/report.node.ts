@@ -6,7 +6,7 @@ import { SamgpuError } from '../../engine/device/errors.ts';
 import { lineChart, escapeXml, type Series } from '../svg.ts';
 import type { EpochMetrics, FinalResult } from '../runner/train.ts';
 import { writeAtomic } from '../runner/files.node.ts';
-import { aggregate, type Stat } from './aggregate.ts';
+import { aggregate, datasetLabeler, type Stat } from './aggregate.ts';
 
 const COLORS: Record<string, string> = { sgd: '#1f77b4', sam: '#d62728', lsam: '#2ca02c', asam: '#9467bd' };
 
@@ -34,10 +34,13 @@ export function loadRuns(dir: string): LoadedRun[] {
   return out;
 }
 
+/** A dataset label as a file name: "domainbed (testDomain=art)" → "domainbed-testDomain-art". */
+const slug = (label: string) => label.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '');
 const pm = (s: Stat) => (Number.isFinite(s.mean) ? `${s.mean.toFixed(3)} ± ${s.sd.toFixed(3)}` : '–');
 
 export function buildReport(dir: string, runs: LoadedRun[], extraSections: string[] = []): { html: string; svgs: Map<string, string> } {
   const { rows, rho, claims } = aggregate(runs.map((r) => r.final));
+  const label = datasetLabeler(runs.map((r) => r.final));
   const svgs = new Map<string, string>();
   const datasets = [...new Set(rows.map((r) => r.dataset))];
   for (const ds of datasets) {
@@ -45,7 +48,7 @@ export function buildReport(dir: string, runs: LoadedRun[], extraSections: strin
     const chosen = rows.filter((r) => r.dataset === ds);
     const series: Series[] = [];
     for (const r of chosen) {
-      const rs = runs.filter((x) => x.final.config.dataset.name === ds && x.final.config.optimizer.name === r.optimizer && x.final.config.optimizer.lr === r.lr && (r.optimizer === 'sgd' || x.final.config.optimizer.rho === r.rho));
+      const rs = runs.filter((x) => label(x.final) === ds && x.final.config.optimizer.name === r.optimizer && x.final.config.optimizer.lr === r.lr && (r.optimizer === 'sgd' || x.final.config.optimizer.rho === r.rho));
       const epochs = Math.max(...rs.map((x) => x.metrics.length));
       const pts: [number, number][] = [];
       for (let e = 0; e < epochs; e++) {
@@ -54,7 +57,7 @@ export function buildReport(dir: string, runs: LoadedRun[], extraSections: strin
       }
       series.push({ name: r.optimizer.toUpperCase(), color: COLORS[r.optimizer] ?? '#555', points: pts });
     }
-    svgs.set(`${ds}-train-loss.svg`, lineChart({ title: `${ds}: training loss`, xLabel: 'epoch', yLabel: 'train loss (mean over seeds)', series, yLog: true }));
+    svgs.set(`${slug(ds)}-train-loss.svg`, lineChart({ title: `${ds}: training loss`, xLabel: 'epoch', yLabel: 'train loss (mean over seeds)', series, yLog: true }));
     // Lorenz curves of the importance weights (last batch of the last epoch, mean over seeds)
     const withWeights = chosen.filter((r) => r.importance);
     if (withWeights.length) {
@@ -65,7 +68,7 @@ export function buildReport(dir: string, runs: LoadedRun[], extraSections: strin
         ls.push({ name: `${r.optimizer.toUpperCase()} λ at θ (Gini ${imp.gini.mean.toFixed(2)})`, color: COLORS[r.optimizer] ?? '#555', dash: imp.lorenzPhantom ? '6 4' : undefined, points: curve(imp.lorenz) });
         if (imp.lorenzPhantom) ls.push({ name: `${r.optimizer.toUpperCase()} λ̃ at θ̃ (Gini ${imp.giniPhantom!.mean.toFixed(2)})`, color: COLORS[r.optimizer] ?? '#555', points: curve(imp.lorenzPhantom) });
       }
-      svgs.set(`${ds}-lorenz.svg`, lineChart({ title: `${ds}: Lorenz curves of the importance weights λ = 1 − p(y|x)`, xLabel: 'share of the batch (smallest weights first)', yLabel: 'share of the total weight', series: ls }));
+      svgs.set(`${slug(ds)}-lorenz.svg`, lineChart({ title: `${ds}: Lorenz curves of the importance weights λ = 1 − p(y|x)`, xLabel: 'share of the batch (smallest weights first)', yLabel: 'share of the total weight', series: ls }));
     }
     const rp = rho.filter((p) => p.dataset === ds);
     if (new Set(rp.map((p) => p.rho)).size >= 2) {
@@ -89,7 +92,7 @@ export function buildReport(dir: string, runs: LoadedRun[], extraSections: strin
         s.push({ name: 'SGD easy', color: COLORS.sgd, dash: '6 4', points: span.map((x) => [x, sgd.easyError.mean] as [number, number]) });
         s.push({ name: 'SGD hard', color: COLORS.sgd, points: span.map((x) => [x, sgd.hardError.mean] as [number, number]) });
       }
-      svgs.set(`${ds}-probe-vs-rho.svg`, lineChart({ title: `${ds}: probe error vs ρ`, xLabel: 'ρ', yLabel: 'probe error (balanced test set)', series: s }));
+      svgs.set(`${slug(ds)}-probe-vs-rho.svg`, lineChart({ title: `${ds}: probe error vs ρ`, xLabel: 'ρ', yLabel: 'probe error (balanced test set)', series: s }));
     }
   }
   const table = `<table><thead><tr><th>dataset</th><th>optimizer</th><th>lr</th><th>ρ</th><th>seeds</th><th>easy-feature probe error</th><th>hard-feature probe error</th><th>val acc</th><th>test acc</th><th>in-distribution acc</th><th>worst-group acc</th></tr></thead><tbody>
@@ -106,7 +109,7 @@ ${rows.map((r) => `<tr><td>${escapeXml(r.dataset)}</td><td>${r.optimizer.toUpper
 <style>
 body { font-family: Helvetica, Arial, sans-serif; margin: 2em auto; max-width: 1300px; color: #222; }
 table { border-collapse: collapse; margin: 1em 0; font-size: 14px; }
-th, td { border: 1px solid #ccc; padding: 4px 8px; text-align: right; }
+th, td { border: 1px solid #ccc; padding: 4px 8px; text-align: right; } td { white-space: nowrap; }
 th { background: #f3f3f3; } td:first-child, td:nth-child(2) { text-align: left; }
 figure { display: inline-block; margin: 0.5em; } figcaption { font-size: 12px; color: #666; }
 .detail { color: #555; } h2 { border-bottom: 1px solid #ddd; padding-bottom: 4px; }
