@@ -5,6 +5,8 @@ import { renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadDomainBed, scanDomainBed } from '../experiments/data/domainbed.node.ts';
 import { holdoutSplit } from '../experiments/data/domainbed.ts';
+import { loadDataset } from '../experiments/runner/datasets.node.ts';
+import type { LabeledImages } from '../experiments/data/types.ts';
 import { cleanup, put, solidImage, tempDir, truncatedJpeg } from './data-files.ts';
 
 const DOMAINS = ['art_painting', 'cartoon', 'photo', 'sketch'];
@@ -66,6 +68,27 @@ describe('data: DomainBed folders', () => {
     // The holdout split is disjoint and covers everything.
     const h = holdoutSplit(15, 0.2, 7);
     assert.deepEqual([...h.in, ...h.out].sort((a, b) => a - b), Array.from({ length: 15 }, (_, i) => i));
+  });
+
+  it('a run validates on the source domains\' holdout; the target domain is left to the probes and the test split', async () => {
+    const root = tempDir();
+    await writePacs(root);
+    const ds = await loadDataset({ name: 'domainbed', dataDir: root, options: { dataset: 'PACS', testDomain: 'sketch', resolution: 8, cacheDir: false } }, 3);
+    const d = await loadDomainBed(root, 'PACS', { testDomain: 'sketch', resolution: 8, seed: 3, cacheDir: false });
+    const domains = (s: LabeledImages) => [...new Set(s.domain as Int32Array)].sort();
+    assert.deepEqual([ds.splits.train.n, ds.splits.val.n, ds.splits.test.n], [36, 9, 3]);
+    // val is the source domains' 20% holdout (DomainBed's training-domain validation), never the target.
+    assert.deepEqual(domains(ds.splits.val), [0, 1, 2]);
+    assert.deepEqual(ds.splits.val.images, d.source.val.images);
+    assert.deepEqual(ds.splits.val.y, d.source.val.y);
+    assert.deepEqual(domains(ds.splits.train), [0, 1, 2]);
+    // Probes: fit on the target's kept part, reported on its holdout (= the test split).
+    assert.ok(ds.probeSplits);
+    assert.equal(ds.probeSplits.fit.n, 12);
+    assert.deepEqual(domains(ds.probeSplits.fit), [3]);
+    assert.deepEqual(ds.probeSplits.fit.images, d.target.train.images);
+    assert.equal(ds.probeSplits.test, ds.splits.test);
+    assert.deepEqual(domains(ds.splits.test), [3]);
   });
 
   it('the test domain can be given by index; an unknown one is an error listing the domains', async () => {

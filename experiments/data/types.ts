@@ -66,6 +66,11 @@ export interface TwoFeatureDataset {
   blocks?: { easy: [number, number]; hard: [number, number] };
   /** The configuration it was built with (sizes as built, correlation, seed, sources), for reports. */
   config: Record<string, unknown>;
+  /**
+   * Where the feature probes are fit and tested when not on (val, test): DomainBed probes the
+   * target domain (fit on its first part, test on its holdout) while val is the source holdout.
+   */
+  probeSplits?: { fit: TwoFeatureSplit; test: TwoFeatureSplit };
 }
 
 /** Source-domain data to train on and target-domain data to probe (DomainBed's transfer protocol). */

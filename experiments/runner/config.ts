@@ -8,7 +8,8 @@ export interface DatasetConfig {
   name: string;
   /** Root of the standard files for real data sets. */
   dataDir?: string;
-  /** Builder options passed through (sizes, correlation, resolution, test domain, …). */
+  /** Loader options (sizes, correlation, resolution, test domain, …): the keys and values
+   * `DATASET_OPTIONS` allows for this dataset, passed to its loader as given. */
   options?: Record<string, unknown>;
 }
 
@@ -81,6 +82,106 @@ function noUnknown(o: Json, known: string[], prefix: string): void {
   for (const k of Object.keys(o)) if (!known.includes(k)) throw new SamgpuError(`config: ${prefix}${k}: unknown field (known: ${known.join(', ')})`);
 }
 
+// Dataset options, one list per dataset: the options each loader in datasets.node.ts takes from
+// a config (that file checks at compile time that its loaders accept every key listed here; the
+// lists live here because this file also runs in browsers). Loader keys left out are not for
+// JSON configs (functions) or would bypass the runner (`name`, `root`: use dataset.name/dataDir).
+type OptionCheck = (v: unknown, field: string) => void;
+
+const isInt = (v: unknown, min: number): v is number => typeof v === 'number' && Number.isInteger(v) && v >= min;
+const intAtLeast = (min: number): OptionCheck => (v, f) => {
+  if (!isInt(v, min)) fail(f, `an integer >= ${min}`, v);
+};
+const unit: OptionCheck = (v, f) => {
+  if (typeof v !== 'number' || !(v >= 0 && v <= 1)) fail(f, 'a number in [0, 1]', v);
+};
+const text = (expected: string): OptionCheck => (v, f) => {
+  if (typeof v !== 'string' || !v) fail(f, expected, v);
+};
+const path = text('a path');
+const seed = intAtLeast(0);
+/** `$SAMGPU_CACHE` or ~/.cache/samgpu by default; false neither reads nor writes a cache. */
+const cacheDir: OptionCheck = (v, f) => {
+  if (v !== false && (typeof v !== 'string' || !v)) fail(f, 'a path, or false (no cache)', v);
+};
+/** { train?, val?, test? } of integers >= 1 (split sizes, per-split limits). */
+const perSplit: OptionCheck = (v, f) => {
+  if (!v || typeof v !== 'object' || Array.isArray(v)) fail(f, 'an object {train?, val?, test?}', v);
+  const o = v as Json;
+  noUnknown(o, ['train', 'val', 'test'], `${f}.`);
+  for (const k of Object.keys(o)) intAtLeast(1)(o[k], `${f}.${k}`);
+};
+/** [[easy source class, hard source class], …]: K >= 2 pairs of classes 0–9, no class twice. */
+const pairs: OptionCheck = (v, f) => {
+  const ok = Array.isArray(v) && v.length >= 2 && v.every((p) => Array.isArray(p) && p.length === 2 && p.every((c) => isInt(c, 0) && c <= 9));
+  if (!ok) fail(f, 'a list of at least 2 [class, class] pairs of integers 0–9', v);
+  for (const col of [0, 1]) {
+    const cs = (v as number[][]).map((p) => p[col]);
+    if (new Set(cs).size !== cs.length) fail(f, `pairs whose ${col ? 'second' : 'first'} classes are distinct`, v);
+  }
+};
+const size = (s: unknown): boolean => isInt(s, 1) || (Array.isArray(s) && s.length === 2 && s.every((x) => isInt(x, 1)));
+/** An ImageTransform: {steps: [{op: 'resize' | 'centerCrop', size: n | [h, w]}], normalize?: null | {mean, std}}. */
+const transform: OptionCheck = (v, f) => {
+  const t = v as { steps?: unknown; normalize?: unknown } | null;
+  const steps = t && typeof t === 'object' ? t.steps : undefined;
+  const stepOk = (s: unknown) => {
+    const st = s as { op?: unknown; size?: unknown } | null;
+    return !!st && typeof st === 'object' && (st.op === 'resize' || st.op === 'centerCrop') && size(st.size) && Object.keys(st).length === 2;
+  };
+  const n = t && typeof t === 'object' ? t.normalize : undefined;
+  const triple = (a: unknown) => Array.isArray(a) && a.length === 3 && a.every((x) => typeof x === 'number' && Number.isFinite(x));
+  const normOk = n === undefined || n === null || (typeof n === 'object' && triple((n as Json).mean) && triple((n as Json).std) && ((n as Json).std as number[]).every((x) => x > 0));
+  if (!Array.isArray(steps) || !steps.every(stepOk) || !normOk) {
+    fail(f, "a transform {steps: [{op: 'resize' | 'centerCrop', size: n | [h, w]}, …], normalize?: null | {mean: [3 numbers], std: [3 numbers > 0]}}", v);
+  }
+};
+
+/** null: the split is decorrelated. */
+const unitOrNull: OptionCheck = (v, f) => {
+  if (v !== null && (typeof v !== 'number' || !(v >= 0 && v <= 1))) fail(f, 'a number in [0, 1], or null (decorrelated)', v);
+};
+const testDomain: OptionCheck = (v, f) => {
+  if (!(typeof v === 'string' && v) && !isInt(v, 0)) fail(f, 'the held-out target domain (a folder name or an index)', v);
+};
+/** Above 0: the source domains' holdout is the run's validation split. */
+const holdoutFraction: OptionCheck = (v, f) => {
+  if (typeof v !== 'number' || !(v > 0 && v < 1)) fail(f, 'a number in (0, 1)', v);
+};
+
+const STACKED = { sizes: perSplit, trainCorrelation: unit, valCorrelation: unitOrNull, pairs, seed };
+const NATURAL = { resolution: intAtLeast(1), limit: perSplit, seed, transform, concurrency: intAtLeast(1), maxBytes: intAtLeast(1) };
+
+export const DATASET_OPTIONS = {
+  'fmnist-mnist-embedded': { ...STACKED, cacheDir },
+  'fmnist-mnist': { ...STACKED, mnistDir: path, fashionDir: path, cacheDir },
+  'cifar-mnist': { ...STACKED, mnistDir: path, cifarDir: path, cacheDir },
+  celeba: { target: text('a CelebA attribute name'), hard: text('a CelebA attribute name'), ...NATURAL, cacheDir },
+  waterbirds: { ...NATURAL, cacheDir },
+  domainbed: {
+    dataset: text('a DomainBed dataset (PACS, VLCS, OfficeHome, TerraIncognita) or a folder name'),
+    testDomain, resolution: intAtLeast(1), holdoutFraction, transform, concurrency: intAtLeast(1), cacheDir,
+  },
+  synthetic: { train: intAtLeast(1), val: intAtLeast(1), test: intAtLeast(1), size: intAtLeast(4), trainCorrelation: unit, seed },
+} satisfies Record<string, Record<string, OptionCheck>>;
+
+export type DatasetName = keyof typeof DATASET_OPTIONS;
+export const DATASET_NAMES = Object.keys(DATASET_OPTIONS) as DatasetName[];
+
+/** Check a dataset's options against its list; throws SamgpuError naming the bad field. */
+export function checkDatasetOptions(name: string, options: Record<string, unknown>): void {
+  if (!(DATASET_NAMES as string[]).includes(name)) fail('dataset.name', `one of ${DATASET_NAMES.join(', ')}`, name);
+  const checks: Record<string, OptionCheck> = DATASET_OPTIONS[name as DatasetName];
+  const known = Object.keys(checks);
+  for (const [k, v] of Object.entries(options)) {
+    if (!known.includes(k)) throw new SamgpuError(`config: dataset.options.${k}: unknown option for '${name}' (known: ${known.join(', ')})`);
+    if (v !== undefined) checks[k](v, `dataset.options.${k}`);
+  }
+  if (name === 'domainbed' && options.testDomain === undefined) {
+    throw new SamgpuError('config: dataset.options.testDomain: expected the held-out target domain (a folder name or an index)');
+  }
+}
+
 /** Fill defaults and check every field; throws SamgpuError naming the first bad one. */
 export function validateConfig(input: unknown): RunConfig {
   if (!input || typeof input !== 'object' || Array.isArray(input)) fail('(root)', 'an object', input);
@@ -91,12 +192,12 @@ export function validateConfig(input: unknown): RunConfig {
   const ds = obj(o, 'dataset', 'dataset');
   noUnknown(ds, ['name', 'dataDir', 'options'], 'dataset.');
   const dsName = ds.name ?? DEFAULTS.dataset.name;
-  const known = ['fmnist-mnist-embedded', 'fmnist-mnist', 'cifar-mnist', 'celeba', 'waterbirds', 'domainbed', 'synthetic'];
-  if (typeof dsName !== 'string' || !known.includes(dsName)) fail('dataset.name', `one of ${known.join(', ')}`, dsName);
+  if (typeof dsName !== 'string' || !(DATASET_NAMES as string[]).includes(dsName)) fail('dataset.name', `one of ${DATASET_NAMES.join(', ')}`, dsName);
   if (ds.dataDir !== undefined && typeof ds.dataDir !== 'string') fail('dataset.dataDir', 'a path', ds.dataDir);
   const needsDir = !['fmnist-mnist-embedded', 'synthetic'].includes(dsName);
   if (needsDir && !ds.dataDir) fail('dataset.dataDir', `the folder holding the ${dsName} files (nothing is downloaded)`, ds.dataDir);
   const options = obj(ds, 'options', 'dataset.options');
+  checkDatasetOptions(dsName, options);
   const m = obj(o, 'model', 'model');
   noUnknown(m, ['name', 'stem'], 'model.');
   const model = {

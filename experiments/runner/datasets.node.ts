@@ -1,30 +1,57 @@
 // Loads the dataset a run config names (Node: reads the standard files under `dataDir`, caches
-// decoded tensors). Folder conventions under dataDir, each overridable in `options`:
+// decoded tensors). Layouts, options and splits per dataset: docs/DATA.md. Folders under dataDir,
+// each overridable in `options`:
 //   fmnist-mnist: mnist/ and fashion-mnist/ (IDX files);  cifar-mnist: mnist/ and cifar-10-batches-bin/ (or its parent);
 //   celeba, waterbirds: the dataset's own root;  domainbed: the DomainBed data root (options.dataset, options.testDomain).
+// The options each dataset accepts are listed in config.ts (DATASET_OPTIONS); the check below
+// keeps those lists to keys the loaders here take.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { SamgpuError } from '../../engine/device/errors.ts';
 import type { TwoFeatureDataset, TwoFeatureSplit, DomainSplit } from '../data/types.ts';
-import { syntheticTwoFeature } from '../data/synthetic.ts';
+import { syntheticTwoFeature, type SyntheticOptions } from '../data/synthetic.ts';
 import { loadTwoFeature } from '../data/datasets.node.ts';
-import { loadDomainBed } from '../data/domainbed.node.ts';
-import type { DatasetConfig } from './config.ts';
+import { loadDomainBed, type DomainBedOptions } from '../data/domainbed.node.ts';
+import type { EmbeddedOptions } from '../data/embedded.node.ts';
+import type { FmnistMnistOptions } from '../data/fmnist-mnist.node.ts';
+import type { CifarMnistOptions } from '../data/cifar-mnist.node.ts';
+import type { CelebaOptions } from '../data/celeba.node.ts';
+import type { WaterbirdsOptions } from '../data/waterbirds.node.ts';
+import { checkDatasetOptions, type DATASET_OPTIONS, type DatasetConfig, type DatasetName } from './config.ts';
+
+/** The options object each dataset's loader takes. */
+interface LoaderOptions {
+  'fmnist-mnist-embedded': EmbeddedOptions;
+  'fmnist-mnist': FmnistMnistOptions;
+  'cifar-mnist': CifarMnistOptions;
+  celeba: CelebaOptions;
+  waterbirds: WaterbirdsOptions;
+  domainbed: DomainBedOptions & { dataset?: string };
+  synthetic: SyntheticOptions;
+}
+type NotTaken<D extends DatasetName> = Exclude<keyof (typeof DATASET_OPTIONS)[D], keyof LoaderOptions[D]>;
+// Compile-time: an option listed in config.ts that its loader does not take shows up here by name.
+const optionsTakenByLoaders: { [D in DatasetName]: [NotTaken<D>] extends [never] ? true : NotTaken<D> } = {
+  'fmnist-mnist-embedded': true, 'fmnist-mnist': true, 'cifar-mnist': true, celeba: true, waterbirds: true, domainbed: true, synthetic: true,
+};
+
+/** A dataset as the runner hands it to a run (probeSplits: see TwoFeatureDataset). */
+export type RunDataset = TwoFeatureDataset;
 
 function firstExisting(root: string, names: string[]): string {
   for (const n of names) if (existsSync(join(root, n))) return join(root, n);
   return join(root, names[0]);
 }
 
-/** DomainBed's transfer protocol in the runner's shape: train on the source domains, fit the
- * probe on part of the target domain (`val`), report on the rest (`test`). Both "features" are
- * the class label. */
+/** A DomainBed split in the runner's shape: both "features" are the class label. */
 function domainSplit(s: DomainSplit, split: 'train' | 'val' | 'test'): TwoFeatureSplit {
   return { ...s, split, easy: s.y, hard: s.y, group: s.y, decorrelated: false };
 }
 
-export async function loadDataset(cfg: DatasetConfig, seed: number): Promise<TwoFeatureDataset> {
+export async function loadDataset(cfg: DatasetConfig, seed: number): Promise<RunDataset> {
   const o = (cfg.options ?? {}) as Record<string, unknown>;
+  // Also here for callers that skip validateConfig: a misspelled option must not be ignored.
+  checkDatasetOptions(cfg.name, o);
   const dir = cfg.dataDir ?? '';
   switch (cfg.name) {
     case 'synthetic':
@@ -40,17 +67,24 @@ export async function loadDataset(cfg: DatasetConfig, seed: number): Promise<Two
     case 'waterbirds':
       return loadTwoFeature({ name: 'waterbirds', root: dir, seed, ...o });
     case 'domainbed': {
-      const dataset = String(o.dataset ?? 'PACS');
-      if (o.testDomain === undefined) throw new SamgpuError('config: dataset.options.testDomain: expected the held-out target domain (a name or an index)');
-      const d = await loadDomainBed(dir, dataset, { ...o, testDomain: o.testDomain as string | number, seed } as Parameters<typeof loadDomainBed>[2]);
+      // DomainBed's default model selection, training-domain validation: train on the source
+      // domains' kept part, validate (per-epoch accuracy, the report's lr/ρ choice) on their
+      // holdout. The target domain is only seen by the probes: fit on its kept part, reported on
+      // its holdout, which is also the run's test split.
+      const { dataset: name, ...rest } = o;
+      const dataset = String(name ?? 'PACS');
+      const d = await loadDomainBed(dir, dataset, { ...rest, testDomain: o.testDomain as string | number, seed } as DomainBedOptions);
+      if (d.source.val.n === 0) throw new SamgpuError(`config: dataset.options.holdoutFraction: the source domains' holdout (the validation split) is empty; raise it (now ${String(d.config.holdoutFraction)})`);
       const classes = { name: 'class', classes: d.classes };
+      const test = domainSplit(d.target.test, 'test');
       return {
         name: `domainbed-${dataset}-${d.testDomain}`,
         shape: d.shape,
         task: 'easy',
         features: { easy: classes, hard: classes },
-        splits: { train: domainSplit(d.source.train, 'train'), val: domainSplit(d.target.train, 'val'), test: domainSplit(d.target.test, 'test') },
-        config: d.config,
+        splits: { train: domainSplit(d.source.train, 'train'), val: domainSplit(d.source.val, 'val'), test },
+        probeSplits: { fit: domainSplit(d.target.train, 'val'), test },
+        config: { ...d.config, validation: 'source-domain holdout', probes: 'target domain (fit: kept part, test: holdout)' },
       };
     }
     default:

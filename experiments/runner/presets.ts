@@ -13,7 +13,7 @@ export const PRESETS: Record<string, Preset> = {
   'fmnist-mnist-embedded': { dataset: { name: 'fmnist-mnist-embedded' }, model: { name: 'small-cnn' }, epochs: 3, batchSize: 128, optimizer: { lr: 0.05 } },
   'fmnist-mnist': { dataset: { name: 'fmnist-mnist' }, model: { name: 'small-cnn' }, epochs: 10, batchSize: 128 },
   'cifar-mnist': { dataset: { name: 'cifar-mnist' }, model: { name: 'small-cnn' }, epochs: 10, batchSize: 128 },
-  celeba: { dataset: { name: 'celeba', options: { resolution: 64 } }, model: { name: 'resnet18', stem: 'cifar' }, epochs: 5, batchSize: 64, optimizer: { lr: 0.01 } },
+  celeba: { dataset: { name: 'celeba', options: { resolution: 64, limit: { train: 100000 } } }, model: { name: 'resnet18', stem: 'cifar' }, epochs: 5, batchSize: 64, optimizer: { lr: 0.01 } },
   waterbirds: { dataset: { name: 'waterbirds', options: { resolution: 64 } }, model: { name: 'resnet18', stem: 'cifar' }, epochs: 20, batchSize: 64, optimizer: { lr: 0.01 } },
   domainbed: { dataset: { name: 'domainbed', options: { dataset: 'PACS', testDomain: 'cartoon', resolution: 64 } }, model: { name: 'resnet18', stem: 'cifar' }, epochs: 5, batchSize: 32, optimizer: { lr: 0.01 } },
   /** Generated images; seconds to run (tests, smoke checks). */

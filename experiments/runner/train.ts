@@ -358,7 +358,7 @@ export async function runExperiment(cfg: RunConfig, data: TwoFeatureDataset, hoo
     }
     const test = data.splits.test;
     const ga = groupAccuracy(test, await predict(model, test));
-    const probes = await probeFeatures(model, data.splits.val, test, { l2Grid: cfg.probe.l2Grid, seed: cfg.seed, maxPerGroup: cfg.probe.maxPerGroup });
+    const probes = await probeFeatures(model, data.probeSplits?.fit ?? data.splits.val, data.probeSplits?.test ?? test, { l2Grid: cfg.probe.l2Grid, seed: cfg.seed, maxPerGroup: cfg.probe.maxPerGroup });
     return {
       config: cfg,
       metrics: pos.metrics,
