@@ -76,7 +76,7 @@ describe('report', () => {
     assert.equal(c.supported, true, c.detail);
     const { html, svgs } = buildReport(fixture, loaded);
     const svg = [...svgs].find(([name]) => name.endsWith('-lorenz.svg'));
-    assert.ok(svg && /λ̃ at θ̃/.test(svg[1]) && !/NaN/.test(svg[1]));
+    assert.ok(svg && /SAM λ̃, Gini/.test(svg[1]) && !/NaN/.test(svg[1]));
     assert.match(html, /more uniform at the phantom point/);
   });
 

@@ -65,10 +65,10 @@ export function buildReport(dir: string, runs: LoadedRun[], extraSections: strin
       const ls: Series[] = [{ name: 'uniform', color: '#999', dash: '2 3', points: [[0, 0], [1, 1]] }];
       for (const r of withWeights) {
         const imp = r.importance!;
-        ls.push({ name: `${r.optimizer.toUpperCase()} λ at θ (Gini ${imp.gini.mean.toFixed(2)})`, color: COLORS[r.optimizer] ?? '#555', dash: imp.lorenzPhantom ? '6 4' : undefined, points: curve(imp.lorenz) });
-        if (imp.lorenzPhantom) ls.push({ name: `${r.optimizer.toUpperCase()} λ̃ at θ̃ (Gini ${imp.giniPhantom!.mean.toFixed(2)})`, color: COLORS[r.optimizer] ?? '#555', points: curve(imp.lorenzPhantom) });
+        ls.push({ name: `${r.optimizer.toUpperCase()} λ, Gini ${imp.gini.mean.toFixed(2)}`, color: COLORS[r.optimizer] ?? '#555', dash: imp.lorenzPhantom ? '6 4' : undefined, points: curve(imp.lorenz) });
+        if (imp.lorenzPhantom) ls.push({ name: `${r.optimizer.toUpperCase()} λ̃, Gini ${imp.giniPhantom!.mean.toFixed(2)}`, color: COLORS[r.optimizer] ?? '#555', points: curve(imp.lorenzPhantom) });
       }
-      svgs.set(`${slug(ds)}-lorenz.svg`, lineChart({ title: `${ds}: Lorenz curves of the importance weights λ = 1 − p(y|x)`, xLabel: 'share of the batch (smallest weights first)', yLabel: 'share of the total weight', series: ls }));
+      svgs.set(`${slug(ds)}-lorenz.svg`, lineChart({ title: `${ds}: Lorenz curves of λ = 1 − p(y|x)`, xLabel: 'share of the last batch (λ̃: at θ̃), smallest first', yLabel: 'share of the total weight', series: ls }));
     }
     const rp = rho.filter((p) => p.dataset === ds);
     if (new Set(rp.map((p) => p.rho)).size >= 2) {
