@@ -21,7 +21,7 @@ await Promise.all([
   build({ ...browser, entryPoints: { 'samgpu.browser': 'engine/browser.ts' } }),
   build({ ...browser, entryPoints: { 'samgpu-experiments.browser': 'experiments/browser.ts' } }),
   build({ ...node, entryPoints: { 'samgpu.node': 'engine/node.ts' }, external: ['webgpu'] }),
-  build({ ...node, entryPoints: { 'samgpu-experiments.node': 'experiments/node.ts' }, packages: 'external' }),
+  build({ ...node, entryPoints: { 'samgpu-experiments.node': 'experiments/index.node.ts' }, packages: 'external' }),
   build({ ...node, entryPoints: { 'samgpu-cli': 'cli/samgpu.node.ts' }, packages: 'external' }),
 ]);
 

@@ -1,7 +1,7 @@
 // The experiments as a library, without a device: the data layer's parsers and two-feature
 // builders, the toy, the runner's training loop, probes, metrics, charts and report
 // aggregation. The entries add the engine and its `init`: experiments/browser.ts
-// (navigator.gpu) and experiments/node.ts (Dawn, plus the readers that need files).
+// (navigator.gpu) and experiments/index.node.ts (Dawn, plus the readers that need files).
 export * as data from './data/index.ts';
 export * as metrics from './metrics.ts';
 export * as charts from './svg.ts';

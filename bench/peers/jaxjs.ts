@@ -84,34 +84,26 @@ export async function benchJax(peer: JaxPeer | string, device: string): Promise<
     if (a.refCount > 0) a.dispose();
   };
 
-  for (const opt of ['sgd', 'sam'] as const) {
-    await attempt(report, `${opt} step`, async () => {
-      const t = jaxTrainer(jax, opt);
-      try {
-        await watch.measure(rowKey.step(opt), async () => {
-          const r = await timeTrainSteps(t.step);
-          report.losses[opt] = r.losses;
-          return r.timing;
-        });
-      } finally {
-        t.dispose();
-      }
-    });
-  }
-
-  for (const opt of ['sgd', 'sam'] as const) {
-    await attempt(report, `ResNet-18 ${opt} step`, async () => {
-      const t = jaxResnetTrainer(jax, opt);
-      try {
-        await watch.measure(rowKey.resnet(opt), async () => {
-          const r = await timeTrainSteps(t.step, RESNET.warmup, RESNET.reps);
-          report.losses[rowKey.resnet(opt)] = r.losses;
-          return r.timing;
-        });
-      } finally {
-        t.dispose();
-      }
-    });
+  // The two training workloads: the small CNN (losses stored as 'sgd'/'sam') and ResNet-18.
+  const workloads = [
+    { what: '', key: rowKey.step, lossKey: (o: string) => o, make: jaxTrainer, warmup: undefined, reps: undefined },
+    { what: 'ResNet-18 ', key: rowKey.resnet, lossKey: rowKey.resnet, make: jaxResnetTrainer, warmup: RESNET.warmup, reps: RESNET.reps },
+  ];
+  for (const w of workloads) {
+    for (const opt of ['sgd', 'sam'] as const) {
+      await attempt(report, `${w.what}${opt} step`, async () => {
+        const t = w.make(jax, opt);
+        try {
+          await watch.measure(w.key(opt), async () => {
+            const r = await timeTrainSteps(t.step, w.warmup, w.reps);
+            report.losses[w.lossKey(opt)] = r.losses;
+            return r.timing;
+          });
+        } finally {
+          t.dispose();
+        }
+      });
+    }
   }
 
   await attempt(report, 'matmul', async () => {

@@ -62,29 +62,24 @@ export async function benchSamgpu(rt: Runtime, adapter: string): Promise<PeerRep
   const report = emptyReport('samgpu', 'this checkout', adapter);
   report.notes.push(`runtime submits every ${rt.maxDispatchesPerBatch} dispatches (the bench's setting); matmul config ${JSON.stringify(matmulConfig(rt))}`);
 
-  for (const opt of ['sgd', 'sam'] as const) {
-    const t = samgpuTrainer(rt, opt);
-    const r = await timeTrainSteps(async () => {
-      const l = t.step();
-      const v = await l.item(); // flushes the step and waits for it (the SGD update included)
-      l.dispose();
-      return v;
-    });
-    report.timings[rowKey.step(opt)] = r.timing;
-    report.losses[opt] = r.losses;
-    t.dispose();
-  }
-  for (const opt of ['sgd', 'sam'] as const) {
-    const t = samgpuResnetTrainer(rt, opt);
-    const r = await timeTrainSteps(async () => {
-      const l = t.step();
-      const v = await l.item();
-      l.dispose();
-      return v;
-    }, RESNET.warmup, RESNET.reps);
-    report.timings[rowKey.resnet(opt)] = r.timing;
-    report.losses[rowKey.resnet(opt)] = r.losses;
-    t.dispose();
+  // The two training workloads: the small CNN (losses stored as 'sgd'/'sam') and ResNet-18.
+  const workloads = [
+    { key: rowKey.step, lossKey: (o: string) => o, make: samgpuTrainer, warmup: undefined, reps: undefined },
+    { key: rowKey.resnet, lossKey: rowKey.resnet, make: samgpuResnetTrainer, warmup: RESNET.warmup, reps: RESNET.reps },
+  ];
+  for (const w of workloads) {
+    for (const opt of ['sgd', 'sam'] as const) {
+      const t = w.make(rt, opt);
+      const r = await timeTrainSteps(async () => {
+        const l = t.step();
+        const v = await l.item(); // flushes the step and waits for it (the SGD update included)
+        l.dispose();
+        return v;
+      }, w.warmup, w.reps);
+      report.timings[w.key(opt)] = r.timing;
+      report.losses[w.lossKey(opt)] = r.losses;
+      t.dispose();
+    }
   }
 
   const cfg = matmulConfig(rt);

@@ -109,44 +109,31 @@ export async function benchTfjs(peer: TfjsPeer | string, device: string): Promis
   const tensorsBefore = tf.memory().numTensors;
   const watch = deviceErrorWatch(backend.device, report);
 
-  for (const opt of ['sgd', 'sam'] as const) {
-    await attempt(report, `${opt} step`, async () => {
-      const t = tfjsTrainer(tf, opt, `bench-${opt}`);
-      try {
-        await watch.measure(rowKey.step(opt), async () => {
-          const r = await timeTrainSteps(async () => {
-            const l = t.step();
-            const v = (await l.data())[0];
-            l.dispose();
-            return v;
+  // The two training workloads: the small CNN (losses stored as 'sgd'/'sam') and ResNet-18.
+  const workloads = [
+    { what: '', key: rowKey.step, lossKey: (o: string) => o, make: tfjsTrainer, warmup: undefined, reps: undefined },
+    { what: 'ResNet-18 ', key: rowKey.resnet, lossKey: rowKey.resnet, make: tfjsResnetTrainer, warmup: RESNET.warmup, reps: RESNET.reps },
+  ];
+  for (const w of workloads) {
+    for (const opt of ['sgd', 'sam'] as const) {
+      await attempt(report, `${w.what}${opt} step`, async () => {
+        const t = w.make(tf, opt, `bench-${w.what ? 'resnet-' : ''}${opt}`);
+        try {
+          await watch.measure(w.key(opt), async () => {
+            const r = await timeTrainSteps(async () => {
+              const l = t.step();
+              const v = (await l.data())[0];
+              l.dispose();
+              return v;
+            }, w.warmup, w.reps);
+            report.losses[w.lossKey(opt)] = r.losses;
+            return r.timing;
           });
-          report.losses[opt] = r.losses;
-          return r.timing;
-        });
-      } finally {
-        t.dispose();
-      }
-    });
-  }
-
-  for (const opt of ['sgd', 'sam'] as const) {
-    await attempt(report, `ResNet-18 ${opt} step`, async () => {
-      const t = tfjsResnetTrainer(tf, opt, `bench-resnet-${opt}`);
-      try {
-        await watch.measure(rowKey.resnet(opt), async () => {
-          const r = await timeTrainSteps(async () => {
-            const l = t.step();
-            const v = (await l.data())[0];
-            l.dispose();
-            return v;
-          }, RESNET.warmup, RESNET.reps);
-          report.losses[rowKey.resnet(opt)] = r.losses;
-          return r.timing;
-        });
-      } finally {
-        t.dispose();
-      }
-    });
+        } finally {
+          t.dispose();
+        }
+      });
+    }
   }
 
   await attempt(report, 'matmul', async () => {
