@@ -132,7 +132,7 @@ export async function casePeers(rt: Runtime, setup: PeerSetup, adapter: string):
     '',
     ...sanity(ran),
     '',
-    `ResNet-18's losses agree at the first step (same weights and batch) and then drift apart by up to ~1e-3 in every pair of engines: its loss falls from 2.5 to 0.4 in four steps, which amplifies float32 rounding (PyTorch float32 against PyTorch float64 on the same steps differs as much; checked while writing bench/peers/resnet.ts).`,
+    `ResNet-18's losses agree at the first step (same weights and batch) and then drift apart by up to ~1e-3 in every pair of engines: its loss falls from 2.6 to about 0.2 in four steps, which amplifies float32 rounding (PyTorch float32 against PyTorch float64 on the same steps differs as much; checked while writing bench/peers/resnet.ts).`,
   ];
   const notes = ran.filter((r) => r.notes.length);
   if (notes.length) lines.push('', 'Notes:', ...notes.flatMap((r) => r.notes.map((n) => `- ${r.engine}: ${n}`)));
