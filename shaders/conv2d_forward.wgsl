@@ -32,6 +32,12 @@ struct Params {
 
 override TC: u32 = 4u;   // output channels per thread (1..8)
 override WG: u32 = 64u;  // threads per workgroup
+override RELU: bool = false; // fused epilogue: out = max(conv + bias, 0), the relu op's formula
+
+fn epilogue(v: f32) -> f32 {
+  if (RELU) { return max(v, 0.0); }
+  return v;
+}
 
 @compute @workgroup_size(WG)
 fn conv2d_forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
@@ -84,12 +90,12 @@ fn conv2d_forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups
     var b = 0.0;
     if (p.has_bias != 0u) { b = bias[co0 + c]; }
     for (var j = 0u; j < 4u; j++) {
-      if (ox0 + j < p.out_w) { out[obase + c * oplane + j] = acc[c][j] + b; }
+      if (ox0 + j < p.out_w) { out[obase + c * oplane + j] = epilogue(acc[c][j] + b); }
     }
   }
 }
 
-// out[n, c, :, :] += bias[c], in place (after the 1×1 convolutions done by matmul).
+// out[n, c, :, :] += bias[c], in place (after the 1×1 convolutions done by matmul; no epilogue).
 @compute @workgroup_size(64)
 fn add_bias(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = gid.x + gid.y * nwg.x * 64u;
@@ -200,7 +206,7 @@ fn conv2d_forward_sg(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgro
       var b = 0.0;
       if (p.has_bias != 0u) { b = bias[co0 + c]; }
       for (var j = 0u; j < 4u; j++) {
-        if (ox0 + j < p.out_w) { out[obase + c * oplane + j] = acc[j][cq][i] + b; }
+        if (ox0 + j < p.out_w) { out[obase + c * oplane + j] = epilogue(acc[j][cq][i] + b); }
       }
     }
   }

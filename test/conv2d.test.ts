@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import * as E from '../engine/index.ts';
 import {
-  conv2d, conv2dConfig, conv2dGeometry, conv2dForwardKernel, conv2dBackwardInputKernel, conv2dBackwardWeightKernel,
+  conv2d, conv2dRelu, conv2dConfig, conv2dGeometry, conv2dForwardKernel, conv2dBackwardInputKernel, conv2dBackwardWeightKernel,
   type Conv2dConfig, type Conv2dOptions,
 } from '../engine/ops/conv2d.ts';
 import type { KernelSource } from '../engine/runtime/pipeline-cache.ts';
@@ -129,6 +129,58 @@ describe('conv2d: forward, input and weight gradients (PyTorch F.conv2d semantic
       assertClose(await w.grad!.read(), f.nd(`${name}.dweight`).data, 1e-4, `${name} dweight`);
       if (b) assertClose(await b.grad!.read(), f.nd(`${name}.dbias`).data, 1e-4, `${name} dbias`);
     }
+  });
+
+  it('the fused ReLU epilogue equals relu(conv2d) bit for bit: every forward kernel, the op and its gradients, and Sequential(Conv2d, ReLU)', async () => {
+    const cfgs = await configs();
+    const bits = async (t: E.Tensor) => new Uint32Array((await t.read()).buffer);
+    for (const [i, c] of CASES.entries()) {
+      const { x, w, b } = upload(c, 10 * i);
+      const g = conv2dGeometry(c.x, c.w, b ? b.shape : null, c.o);
+      for (const cfg of cfgs) {
+        const what = `${cfg.kernel}/${cfg.tc} ${JSON.stringify(c)}`;
+        assert.deepEqual(await bits(conv2dForwardKernel(x, w, b, g, cfg, true)), await bits(E.relu(conv2dForwardKernel(x, w, b, g, cfg))), what);
+      }
+      // the op (1×1 stride-1 cases take the matmul path plus a separate relu) and its gradients
+      const run = async (fused: boolean) => {
+        for (const v of [x, w, b]) if (v) { v.requiresGrad = true; v.grad = null; }
+        const out = fused ? conv2dRelu(x, w, b, c.o) : E.relu(conv2d(x, w, b, c.o));
+        const [wo] = pair([...out.shape], 10 * i + 7);
+        E.backward(E.sum(E.mul(out, wo)));
+        return [await bits(out), await bits(x.grad!), await bits(w.grad!), ...(b ? [await bits(b.grad!)] : [])];
+      };
+      assert.deepEqual(await run(true), await run(false), `conv2dRelu ${JSON.stringify(c)}`);
+    }
+    // Sequential fuses Conv2d + ReLU (and only that pair) and gives the same as the two layers
+    E.manualSeed(5);
+    const seq = new E.nn.Sequential(new E.nn.Conv2d(3, 8, 3, { padding: 1 }), new E.nn.ReLU(), new E.nn.Conv2d(8, 4, 3, { stride: 2 }), new E.nn.ReLU());
+    const calls: string[] = [];
+    const [xs] = pair([2, 3, 9, 9], 99);
+    const rt = await gpu();
+    const orig = rt.dispatch;
+    rt.dispatch = ((k: KernelSource, a: DispatchArgs) => (calls.push(k.entry), orig.call(rt, k, a))) as typeof rt.dispatch;
+    let fused: E.Tensor;
+    try {
+      fused = seq.forward(xs);
+    } finally {
+      rt.dispatch = orig;
+    }
+    assert.ok(!calls.includes('unary'), `no separate relu kernel: ${calls.join(', ')}`);
+    const layers = seq.layers;
+    const unfused = layers.reduce((y: E.Tensor, m) => m.forward(y), xs);
+    assert.deepEqual(await bits(fused), await bits(unfused));
+  });
+
+  it('conv2dRelu gradients match finite differences (the kink is where the output is 0)', async () => {
+    await gradCheck({
+      name: 'conv2dRelu',
+      shapes: [[2, 3, 5, 6], [4, 3, 3, 3], [4]],
+      gpu: (x, w, b) => conv2dRelu(x, w, b, { stride: 2, padding: 1 }),
+      ref: (x, w, b) => {
+        const y = ref.conv2d(x, w, b, { stride: [2, 2], padding: [1, 1] });
+        return { shape: y.shape, data: y.data.map((v) => Math.max(v, 0)) };
+      },
+    });
   });
 
   it('1×1 stride-1 convolutions run as matmuls, forward and backward', async () => {

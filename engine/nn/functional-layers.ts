@@ -74,7 +74,22 @@ export class Sequential extends Module {
   }
   forward(x: Tensor): Tensor {
     let y = x;
-    for (const m of this.layers) y = m.forward(y);
+    for (let i = 0; i < this.layers.length; i++) {
+      const m = this.layers[i];
+      // A layer followed by ReLU that can fuse it (Conv2d): one kernel instead of two, the
+      // same values and gradients.
+      if (this.layers[i + 1] instanceof ReLU && fusesRelu(m)) {
+        y = m.forwardRelu(y);
+        i++;
+      } else y = m.forward(y);
+    }
     return y;
   }
 }
+
+/** A layer that can apply a following ReLU in its own kernel. */
+interface ReluFusable {
+  forwardRelu(x: Tensor): Tensor;
+}
+
+const fusesRelu = (m: Module): m is Module & ReluFusable => typeof (m as Partial<ReluFusable>).forwardRelu === 'function';

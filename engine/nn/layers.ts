@@ -3,7 +3,7 @@ import { SamgpuError } from '../device/errors.ts';
 import { tensor, type Tensor } from '../tensor.ts';
 import type { Rng } from '../random.ts';
 import { linear } from '../ops/linear.ts';
-import { conv2d, type Conv2dOptions } from '../ops/conv2d.ts';
+import { conv2d, conv2dRelu, type Conv2dOptions } from '../ops/conv2d.ts';
 import { batchNorm } from '../ops/batchnorm.ts';
 import { Module } from './module.ts';
 import { biasUniform, getDefaultRng, kaimingUniformDefault } from './init.ts';
@@ -54,6 +54,11 @@ export class Conv2d extends Module {
 
   forward(x: Tensor): Tensor {
     return conv2d(x, this.weight, this.bias, this.options);
+  }
+
+  /** relu(forward(x)) in one kernel (Sequential uses it for Conv2d followed by ReLU). */
+  forwardRelu(x: Tensor): Tensor {
+    return conv2dRelu(x, this.weight, this.bias, this.options);
   }
 }
 

@@ -13,7 +13,8 @@ import { record } from '../autograd/record.ts';
 import { sameRuntime, workgroups1d } from './util.ts';
 import { matmulKernel } from './matmul.ts';
 import { sum } from './reduce.ts';
-import { zeros } from './elementwise.ts';
+import { unaryKernel, zeros } from './elementwise.ts';
+import { binaryKernel } from './binary.ts';
 
 // Each shader file holds a register-blocked kernel for every adapter and, after a marker, a
 // subgroup kernel for CPU adapters with 8-wide subgroups; that part is compiled as a second
@@ -144,8 +145,8 @@ function grid(blocks: number, wg: number, z = 1): [number, number, number] {
   return [gx, gy, z];
 }
 
-/** The forward kernel (no autodiff). */
-export function conv2dForwardKernel(x: Tensor, weight: Tensor, bias: Tensor | null, g: Conv2dGeometry, cfg?: Conv2dConfig): Tensor {
+/** The forward kernel (no autodiff); `relu` fuses max(·, 0) into its store. */
+export function conv2dForwardKernel(x: Tensor, weight: Tensor, bias: Tensor | null, g: Conv2dGeometry, cfg?: Conv2dConfig, relu = false): Tensor {
   const rt = x.rt;
   const out = empty([g.n, g.cout, g.oh, g.ow], rt);
   if (out.size === 0) return out;
@@ -155,7 +156,8 @@ export function conv2dForwardKernel(x: Tensor, weight: Tensor, bias: Tensor | nu
   const rowBlocks = Math.ceil(g.ow / 4);
   const nBlocks = g.n * g.oh * rowBlocks;
   rt.dispatch(sg ? FORWARD_SG : FORWARD, {
-    overrides: sg ? {} : { TC: c.tc, WG: c.wg },
+    // RELU only when set: an explicit false would compile a second, identical pipeline
+    overrides: { ...(sg ? {} : { TC: c.tc, WG: c.wg }), ...(relu ? { RELU: true } : {}) },
     buffers: { x: x.buffer('conv2d'), wt: weight.buffer('conv2d'), bias: (bias ?? weight).buffer('conv2d'), out: out.buffer() },
     uniforms: params(g, { cblocks, rowBlocks, nBlocks, hasBias: bias !== null }),
     workgroups: grid(nBlocks, sg ? 8 : c.wg, g.groups * cblocks),
@@ -266,14 +268,33 @@ function pointwiseBackward(dy: Tensor, x: Tensor, weight: Tensor, g: Conv2dGeome
 
 /** x [N, Cin, H, W], weight [Cout, Cin/groups, kH, kW], bias [Cout] or null → [N, Cout, Ho, Wo] (PyTorch's F.conv2d). */
 export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, opts?: Conv2dOptions): Tensor {
-  const b = bias ?? null;
-  sameRuntime('conv2d', x, weight);
-  if (b) sameRuntime('conv2d', x, b);
+  return convOp(x, weight, bias ?? null, opts, false);
+}
+
+/**
+ * relu(conv2d(x, weight, bias)) with the ReLU fused into the convolution's store (one pass over
+ * the output instead of two) — the same values and gradients bit for bit: the backward masks
+ * the gradient where the output is not > 0, which is where the pre-activation is not > 0.
+ */
+export function conv2dRelu(x: Tensor, weight: Tensor, bias?: Tensor | null, opts?: Conv2dOptions): Tensor {
+  return convOp(x, weight, bias ?? null, opts, true);
+}
+
+function convOp(x: Tensor, weight: Tensor, b: Tensor | null, opts: Conv2dOptions | undefined, relu: boolean): Tensor {
+  const op = relu ? 'conv2dRelu' : 'conv2d';
+  sameRuntime(op, x, weight);
+  if (b) sameRuntime(op, x, b);
   const g = conv2dGeometry(x.shape, weight.shape, b ? b.shape : null, opts);
   const pointwise = isPointwise(g);
-  const out = pointwise ? pointwiseForward(x, weight, b, g) : conv2dForwardKernel(x, weight, b, g);
+  let out = pointwise ? pointwiseForward(x, weight, b, g) : conv2dForwardKernel(x, weight, b, g, undefined, relu);
+  if (relu && pointwise) {
+    const r = unaryKernel('relu', out); // the matmul path has no epilogue
+    out.dispose();
+    out = r;
+  }
   const inputs = b ? [x, weight, b] : [x, weight];
-  return record('conv2d', out, inputs, [x, weight], ([xs, ws]) => (dy) => {
+  return record(op, out, inputs, relu ? [x, weight, out] : [x, weight], ([xs, ws, ys]) => (g0) => {
+    const dy = relu ? binaryKernel('reluGrad', g0, ys) : g0;
     const needX = x.requiresGrad;
     const needW = weight.requiresGrad;
     let dx: Tensor | null = null;
@@ -284,6 +305,7 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, opts?: C
       if (needW) dw = conv2dBackwardWeightKernel(dy, xs, g);
     }
     const db = b?.requiresGrad ? sum(dy, [0, 2, 3]) : null;
+    if (relu) dy.dispose();
     return b ? [dx, dw, db] : [dx, dw];
   });
 }
