@@ -80,16 +80,22 @@ fn channel_stats(c: u32, lid: u32) -> vec2<f32> {
   return vec2(mu, wg_sum(lid, vec2(q, 0.0)).x / f32(p.m));
 }
 
-@compute @workgroup_size(64)
-fn bn_stats(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
-            @builtin(local_invocation_index) lid: u32) {
-  let c = channel_of(wid, nwg);
-  if (c >= p.c) { return; }
+// The channel's batch mean and 1/√(var + eps) into mean_out/invstd_out; returns (mean, biased var).
+fn store_stats(c: u32, lid: u32) -> vec2<f32> {
   let st = channel_stats(c, lid);
   if (lid == 0u) {
     mean_out[c] = st.x;
     invstd_out[c] = 1.0 / sqrt(st.y + p.eps);
   }
+  return st;
+}
+
+@compute @workgroup_size(64)
+fn bn_stats(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+            @builtin(local_invocation_index) lid: u32) {
+  let c = channel_of(wid, nwg);
+  if (c >= p.c) { return; }
+  store_stats(c, lid);
 }
 
 @compute @workgroup_size(64)
@@ -97,10 +103,8 @@ fn bn_stats_running(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgrou
                     @builtin(local_invocation_index) lid: u32) {
   let c = channel_of(wid, nwg);
   if (c >= p.c) { return; }
-  let st = channel_stats(c, lid);
+  let st = store_stats(c, lid);
   if (lid == 0u) {
-    mean_out[c] = st.x;
-    invstd_out[c] = 1.0 / sqrt(st.y + p.eps);
     let unbiased = st.y * (f32(p.m) / f32(p.m - 1u));
     running_mean[c] = (1.0 - p.momentum) * running_mean[c] + p.momentum * st.x;
     running_var[c] = (1.0 - p.momentum) * running_var[c] + p.momentum * unbiased;

@@ -9,24 +9,7 @@
 // taps that reach them are the same for all four, and their dy columns are 4 neighbours.
 // Phases are the outermost block index, so neighbouring threads take the same branches.
 
-struct Params {
-  n: u32, cin: u32, in_h: u32, in_w: u32,
-  cout: u32, out_h: u32, out_w: u32, groups: u32,
-  kh: u32, kw: u32, stride_h: u32, stride_w: u32,
-  pad_h: u32, pad_w: u32, dil_h: u32, dil_w: u32,
-  cin_g: u32, cout_g: u32,
-  cblocks: u32,       // input-channel blocks (of TC, or 16 in the subgroup kernel) per group
-  row_blocks: u32,    // subgroup kernel: blocks per phase, rounded up to a multiple of 8
-  n_blocks: u32,      // pixel blocks in all: phases × n × phase_rows × phase_blocks
-  has_bias: u32,
-  split: u32, rows_per_split: u32, tap_blocks: u32,
-  phase_rows: u32,    // ceil(in_h / stride_h): rows per phase
-  phase_blocks: u32,  // ceil(ceil(in_w / stride_w) / 4): pixel blocks per phase row
-  tap_step_h: u32,    // stride_h / gcd(stride_h, dil_h): distance between taps reaching one phase
-  tap_step_w: u32,
-  out_step_h: u32,    // dil_h / gcd(stride_h, dil_h): the dy row moves by this per tap step
-  out_step_w: u32,
-}
+// struct Params: shaders/conv2d_common.wgsl (prepended by engine/ops/conv2d.ts)
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> dy: array<f32>;
@@ -108,13 +91,7 @@ fn conv2d_backward_input(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_wor
 // phase's rows, the others are ky0 + k·tap_step_h, and the dy row moves by oy_step_h per tap.
 // All lanes run the same number of steps (no early exit before the broadcasts).
 
-fn share(v0: vec4<f32>, v1: vec4<f32>) -> array<vec4<f32>, 16> {
-  return array<vec4<f32>, 16>(
-    subgroupBroadcast(v0, 0u), subgroupBroadcast(v0, 1u), subgroupBroadcast(v0, 2u), subgroupBroadcast(v0, 3u),
-    subgroupBroadcast(v0, 4u), subgroupBroadcast(v0, 5u), subgroupBroadcast(v0, 6u), subgroupBroadcast(v0, 7u),
-    subgroupBroadcast(v1, 0u), subgroupBroadcast(v1, 1u), subgroupBroadcast(v1, 2u), subgroupBroadcast(v1, 3u),
-    subgroupBroadcast(v1, 4u), subgroupBroadcast(v1, 5u), subgroupBroadcast(v1, 6u), subgroupBroadcast(v1, 7u));
-}
+// share(): shaders/conv2d_common.wgsl
 
 // The first of k = 0, 1, … with (r + pad − k·dil) ≡ 0 (mod stride), or `limit` if none is < limit.
 fn first_tap(r: u32, pad: u32, dil: u32, stride: u32, limit: u32) -> u32 {

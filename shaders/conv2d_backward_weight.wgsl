@@ -7,20 +7,7 @@
 // thread owns TC output channels × 4 consecutive taps, register-blocked, no workgroup memory.
 // Thread order: tap blocks fastest, then channel blocks (groups × cblocks), then splits.
 
-struct Params {
-  n: u32, cin: u32, in_h: u32, in_w: u32,
-  cout: u32, out_h: u32, out_w: u32, groups: u32,
-  kh: u32, kw: u32, stride_h: u32, stride_w: u32,
-  pad_h: u32, pad_w: u32, dil_h: u32, dil_w: u32,
-  cin_g: u32, cout_g: u32,
-  cblocks: u32,         // output-channel blocks (of TC, or 16 in the subgroup kernel) per group
-  row_blocks: u32, n_blocks: u32, has_bias: u32,
-  split: u32,           // number of splits of the output rows
-  rows_per_split: u32,
-  tap_blocks: u32,      // ceil(cin_g·kh·kw / 4)
-  phase_rows: u32, phase_blocks: u32,
-  tap_step_h: u32, tap_step_w: u32, out_step_h: u32, out_step_w: u32,
-}
+// struct Params: shaders/conv2d_common.wgsl (prepended by engine/ops/conv2d.ts)
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> dy: array<f32>;
@@ -106,13 +93,7 @@ fn conv2d_backward_weight(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_wo
 // tap groups (8 lanes × 4 taps) fastest, then channel blocks, then splits; all lanes run the
 // same steps (no early exit before the broadcasts).
 
-fn share(v0: vec4<f32>, v1: vec4<f32>) -> array<vec4<f32>, 16> {
-  return array<vec4<f32>, 16>(
-    subgroupBroadcast(v0, 0u), subgroupBroadcast(v0, 1u), subgroupBroadcast(v0, 2u), subgroupBroadcast(v0, 3u),
-    subgroupBroadcast(v0, 4u), subgroupBroadcast(v0, 5u), subgroupBroadcast(v0, 6u), subgroupBroadcast(v0, 7u),
-    subgroupBroadcast(v1, 0u), subgroupBroadcast(v1, 1u), subgroupBroadcast(v1, 2u), subgroupBroadcast(v1, 3u),
-    subgroupBroadcast(v1, 4u), subgroupBroadcast(v1, 5u), subgroupBroadcast(v1, 6u), subgroupBroadcast(v1, 7u));
-}
+// share(): shaders/conv2d_common.wgsl
 
 @compute @workgroup_size(8)
 fn conv2d_backward_weight_sg(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,

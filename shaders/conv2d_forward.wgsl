@@ -8,21 +8,7 @@
 // input channels inside, so bounds checks (zero padding) happen once per tap, not per channel.
 //
 // Grid: x·y = pixel blocks (row-major over n, oy, ox/4), z = channel blocks (groups × cblocks).
-// The shape struct is shared by the three conv2d shader files (the host fills one layout).
-
-struct Params {
-  n: u32, cin: u32, in_h: u32, in_w: u32,
-  cout: u32, out_h: u32, out_w: u32, groups: u32,
-  kh: u32, kw: u32, stride_h: u32, stride_w: u32,
-  pad_h: u32, pad_w: u32, dil_h: u32, dil_w: u32,
-  cin_g: u32, cout_g: u32,
-  cblocks: u32,     // output-channel blocks (of TC, or 16 in the subgroup kernel) per group
-  row_blocks: u32,  // pixel blocks (of 4) per output row
-  n_blocks: u32,    // pixel blocks in all
-  has_bias: u32,
-  split: u32, rows_per_split: u32, tap_blocks: u32, phase_rows: u32, phase_blocks: u32,
-  tap_step_h: u32, tap_step_w: u32, out_step_h: u32, out_step_w: u32,
-}
+// The shape struct (Params) is shared by the three conv2d shader files: shaders/conv2d_common.wgsl.
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
@@ -117,14 +103,7 @@ fn add_bias(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgrou
 // Lanes past the end compute on clamped addresses and store nothing: all lanes must reach
 // every broadcast.
 
-// Every lane's two vec4 (lane l holds items l and 8 + l) in every lane.
-fn share(v0: vec4<f32>, v1: vec4<f32>) -> array<vec4<f32>, 16> {
-  return array<vec4<f32>, 16>(
-    subgroupBroadcast(v0, 0u), subgroupBroadcast(v0, 1u), subgroupBroadcast(v0, 2u), subgroupBroadcast(v0, 3u),
-    subgroupBroadcast(v0, 4u), subgroupBroadcast(v0, 5u), subgroupBroadcast(v0, 6u), subgroupBroadcast(v0, 7u),
-    subgroupBroadcast(v1, 0u), subgroupBroadcast(v1, 1u), subgroupBroadcast(v1, 2u), subgroupBroadcast(v1, 3u),
-    subgroupBroadcast(v1, 4u), subgroupBroadcast(v1, 5u), subgroupBroadcast(v1, 6u), subgroupBroadcast(v1, 7u));
-}
+// share(): shaders/conv2d_common.wgsl
 
 @compute @workgroup_size(8)
 fn conv2d_forward_sg(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,

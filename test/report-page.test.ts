@@ -30,7 +30,8 @@ describe('report page in headless Chromium', function () {
   const problems: string[] = [];
 
   before(async function () {
-    // Same rule as test/browser.test.ts: skipped only where Debian's Chromium is missing.
+    // Same rule as test/browser.test.ts: skipped only where Debian's Chromium is missing (a
+    // developer machine without it); .ci/run installs it, so CI never skips these tests.
     if (!existsSync(CHROMIUM)) {
       console.log(`    (skipped: no Chromium at ${CHROMIUM}; CI installs it with apt-get install chromium)`);
       this.skip();

@@ -1,6 +1,7 @@
 // 2-D convolution (NCHW, PyTorch's F.conv2d) with its backward rule: forward, input gradient
 // and weight gradient are three implicit-GEMM kernels (shaders/conv2d_*.wgsl, no im2col
 // buffer); 1×1 convolutions with stride 1, no padding and one group are plain matmuls.
+import commonSource from '../../shaders/conv2d_common.wgsl';
 import forwardSource from '../../shaders/conv2d_forward.wgsl';
 import backwardInputSource from '../../shaders/conv2d_backward_input.wgsl';
 import backwardWeightSource from '../../shaders/conv2d_backward_weight.wgsl';
@@ -18,13 +19,14 @@ import { binaryKernel } from './binary.ts';
 
 // Each shader file holds a register-blocked kernel for every adapter and, after a marker, a
 // subgroup kernel for CPU adapters with 8-wide subgroups; that part is compiled as a second
-// module with `enable subgroups;` prepended, only where the feature exists.
+// module with `enable subgroups;` prepended, only where the feature exists. Both get the
+// declarations of shaders/conv2d_common.wgsl (split at the same marker) in front.
 const SG_MARK = '// ==== SUBGROUP KERNELS';
+const beforeMark = (code: string) => (code.includes(SG_MARK) ? code.slice(0, code.indexOf(SG_MARK)) : code);
 function kernels(file: string, code: string, entry: string): [KernelSource, KernelSource] {
-  const base = code.includes(SG_MARK) ? code.slice(0, code.indexOf(SG_MARK)) : code;
   return [
-    { name: file, code: base, entry },
-    { name: `${file}+subgroups`, code: `enable subgroups;\n${code}`, entry: `${entry}_sg` },
+    { name: file, code: `${beforeMark(commonSource)}\n${beforeMark(code)}`, entry },
+    { name: `${file}+subgroups`, code: `enable subgroups;\n${commonSource}\n${code}`, entry: `${entry}_sg` },
   ];
 }
 const [FORWARD, FORWARD_SG] = kernels('conv2d_forward.wgsl', forwardSource, 'conv2d_forward');

@@ -35,8 +35,6 @@ const optionsTakenByLoaders: { [D in DatasetName]: [NotTaken<D>] extends [never]
   'fmnist-mnist-embedded': true, 'fmnist-mnist': true, 'cifar-mnist': true, celeba: true, waterbirds: true, domainbed: true, synthetic: true,
 };
 
-/** A dataset as the runner hands it to a run (probeSplits: see TwoFeatureDataset). */
-export type RunDataset = TwoFeatureDataset;
 
 function firstExisting(root: string, names: string[]): string {
   for (const n of names) if (existsSync(join(root, n))) return join(root, n);
@@ -48,7 +46,7 @@ function domainSplit(s: DomainSplit, split: 'train' | 'val' | 'test'): TwoFeatur
   return { ...s, split, easy: s.y, hard: s.y, group: s.y, decorrelated: false };
 }
 
-export async function loadDataset(cfg: DatasetConfig, seed: number): Promise<RunDataset> {
+export async function loadDataset(cfg: DatasetConfig, seed: number): Promise<TwoFeatureDataset> {
   const o = (cfg.options ?? {}) as Record<string, unknown>;
   // Also here for callers that skip validateConfig: a misspelled option must not be ignored.
   checkDatasetOptions(cfg.name, o);
