@@ -1,0 +1,82 @@
+// Evaluation of a run's model on whole splits: batches gathered from a split, predictions in eval
+// mode, per-group and in-distribution accuracy, and the Gini/Lorenz summary of importance weights.
+import { tensor, type Tensor } from '../../engine/tensor.ts';
+import { keep, scope } from '../../engine/scope.ts';
+import { noGrad } from '../../engine/autograd/grad-mode.ts';
+import { argmax } from '../../engine/ops/select.ts';
+import { concat } from '../../engine/ops/layout.ts';
+import type { Module } from '../../engine/nn/module.ts';
+import type { TwoFeatureSplit } from '../data/types.ts';
+import { gini, lorenz } from '../metrics.ts';
+import { LORENZ_POINTS, type ImportanceStats } from './types.ts';
+
+/** x and task labels y of examples `idx[from … to)` of a split, uploaded. */
+export function gather(split: TwoFeatureSplit, idx: ArrayLike<number>, from: number, to: number): { x: Tensor; y: Tensor } {
+  const [c, h, w] = split.shape;
+  const per = c * h * w;
+  const xs = new Float32Array((to - from) * per);
+  const ys = new Float32Array(to - from);
+  for (let i = from; i < to; i++) {
+    const k = idx[i];
+    xs.set(split.images.subarray(k * per, (k + 1) * per), (i - from) * per);
+    ys[i - from] = split.y[k];
+  }
+  return { x: tensor(xs, [to - from, c, h, w]), y: tensor(ys, [to - from]) };
+}
+
+/** Predicted task labels of a whole split (eval mode). */
+export async function predict(model: Module & { features(x: Tensor): Tensor }, split: TwoFeatureSplit, batch = 256): Promise<Float32Array> {
+  model.eval();
+  const all = Int32Array.from({ length: split.n }, (_, i) => i);
+  const parts: Tensor[] = [];
+  for (let s = 0; s < split.n; s += batch) {
+    const e = Math.min(split.n, s + batch);
+    parts.push(keep(noGrad(() => scope(() => argmax(model.forward(gather(split, all, s, e).x), -1)))));
+  }
+  const joined = parts.length === 1 ? parts[0] : noGrad(() => concat(parts, 0));
+  const out = await joined.read();
+  for (const p of parts) p.dispose();
+  joined.dispose();
+  return out;
+}
+
+export function groupAccuracy(split: TwoFeatureSplit, pred: Float32Array): { acc: number; groups: Record<string, number>; worst: number } {
+  const hit = new Map<number, [number, number]>();
+  let correct = 0;
+  for (let i = 0; i < split.n; i++) {
+    const ok = pred[i] === split.y[i] ? 1 : 0;
+    correct += ok;
+    const g = split.group[i];
+    const h = hit.get(g) ?? [0, 0];
+    hit.set(g, [h[0] + ok, h[1] + 1]);
+  }
+  const groups: Record<string, number> = {};
+  for (const [g, [c, n]] of [...hit].sort((a, b) => a[0] - b[0])) groups[String(g)] = c / n;
+  return { acc: correct / split.n, groups, worst: Math.min(...Object.values(groups)) };
+}
+
+/** Gini and Lorenz curve of λ (and λ̃) from the recorded weight tensors, which it frees. */
+export async function importanceStats(weights: Tensor[]): Promise<ImportanceStats | undefined> {
+  if (!weights[0]) return undefined;
+  const [real, phantom] = await Promise.all(weights.map((w) => w.read()));
+  for (const w of weights) w.dispose();
+  weights.length = 0;
+  const out: ImportanceStats = { gini: gini(real), lorenz: lorenz(real, LORENZ_POINTS).y };
+  if (phantom) Object.assign(out, { giniPhantom: gini(phantom), lorenzPhantom: lorenz(phantom, LORENZ_POINTS).y });
+  return out;
+}
+
+/** Σ_g p_train(g) · acc_test(g) over the groups the test split has; NaN when none of train's groups is in it. */
+export function inDistributionAccuracy(train: TwoFeatureSplit, testGroups: Record<string, number>): number {
+  const counts = new Map<number, number>();
+  for (let i = 0; i < train.n; i++) counts.set(train.group[i], (counts.get(train.group[i]) ?? 0) + 1);
+  let acc = 0;
+  let mass = 0;
+  for (const [g, c] of counts) {
+    if (!(String(g) in testGroups)) continue;
+    acc += c * testGroups[String(g)];
+    mass += c;
+  }
+  return mass ? acc / mass : NaN;
+}
+

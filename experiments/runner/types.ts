@@ -1,0 +1,96 @@
+// What a run reports and stores: per-epoch metrics, the training position and checkpoint, the
+// final result, progress, and the hooks a caller passes to runExperiment. Types only.
+import type { OptimizerState } from '../../engine/optim/sgd.ts';
+import type { ProbeReport } from '../probe/feature-probes.ts';
+import type { RunConfig } from './config.ts';
+
+export interface EpochMetrics {
+  epoch: number;
+  step: number;
+  trainLoss: number;
+  trainAcc: number;
+  valAcc: number;
+  lr: number;
+  seconds: number;
+  /** Importance weights of the epoch's last batch (see ImportanceStats). */
+  importance?: ImportanceStats;
+}
+
+/**
+ * SAM's first mechanism on the real data: the per-example weights λᵢ = 1 − p(yᵢ|xᵢ) of the
+ * epoch's last training batch at θ (both optimizers) and λ̃ᵢ at the phantom θ̃ (SAM runs), from
+ * the logits the step computed anyway (one small kernel per pass, no extra forward).
+ */
+export interface ImportanceStats {
+  gini: number;
+  /** Lorenz curve at LORENZ_POINTS evenly spaced population shares. */
+  lorenz: number[];
+  giniPhantom?: number;
+  lorenzPhantom?: number[];
+}
+
+export const LORENZ_POINTS = 21;
+
+/** Where a run is: enough, with the tensors, to continue it exactly. */
+export interface TrainPosition {
+  epoch: number;
+  /** Batches of `epoch` already done. */
+  batch: number;
+  step: number;
+  metrics: EpochMetrics[];
+  /** Dropout call counters, in module order. */
+  dropoutCalls: number[];
+  /** Per-batch losses and accuracies of the unfinished epoch (a mid-epoch stop). */
+  partial?: { losses: number[]; accs: number[] };
+}
+
+export interface Checkpoint {
+  position: TrainPosition;
+  model: Map<string, { shape: number[]; data: Float32Array }>;
+  optimizer: OptimizerState;
+}
+
+export interface FinalResult {
+  config: RunConfig;
+  metrics: EpochMetrics[];
+  testAcc: number;
+  /**
+   * In-distribution accuracy: the test split's per-group accuracies weighted by the training
+   * split's group frequencies (what accuracy on data distributed like train would be; with a
+   * fully correlated train, the accuracy on the test groups where the two features agree).
+   */
+  inDistAcc: number;
+  worstGroupAcc: number;
+  groupAcc: Record<string, number>;
+  probes: ProbeReport;
+  seconds: number;
+}
+
+/** What a run reports after each step (for progress bars and lines). */
+export interface ProgressInfo {
+  /** 0-based epoch; `batch` of `batches` done in it; `step` steps done in the whole run. */
+  epoch: number;
+  batch: number;
+  batches: number;
+  step: number;
+  /** Mean training loss of the last finished epoch (1-based `epoch`), null before the first
+   * ends: the freshest loss known without reading one back per step, which would make the CPU
+   * wait for the GPU every step. */
+  lastLoss: { epoch: number; value: number } | null;
+}
+
+/** A captured checkpoint's place in the run, for messages. */
+export type CheckpointPlace = Pick<TrainPosition, 'epoch' | 'batch' | 'step'>;
+
+export interface RunHooks {
+  resume?: Checkpoint;
+  /** After each epoch, with a function that captures a checkpoint. */
+  onEpoch?: (m: EpochMetrics, checkpoint: () => Promise<Checkpoint>) => Promise<void> | void;
+  /** Polled between steps; when true the run checkpoints and stops (Ctrl-C, preemption). */
+  shouldStop?: () => boolean;
+  onStopped?: (checkpoint: Checkpoint) => Promise<void> | void;
+  onProgress?: (p: ProgressInfo) => void;
+  /** Where the hooks save captured checkpoints, to name in errors (DivergedError). */
+  checkpointPath?: string;
+}
+
