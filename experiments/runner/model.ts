@@ -6,6 +6,7 @@ import { SmallCNN } from '../../engine/models/small-cnn.ts';
 import { resnet18, resnet50 } from '../../engine/models/resnet.ts';
 import type { TwoFeatureDataset } from '../data/types.ts';
 import type { RunConfig } from './config.ts';
+import type { FeatureExtractor } from '../probe/feature-probes.ts';
 
 export function buildModel(cfg: RunConfig, data: TwoFeatureDataset): Module & { features(x: Tensor): Tensor } {
   const [c, h, w] = data.shape;
@@ -16,3 +17,13 @@ export function buildModel(cfg: RunConfig, data: TwoFeatureDataset): Module & { 
   return f({ classes, inChannels: c, stem: cfg.model.stem ?? 'cifar', rng });
 }
 
+
+/** What the probes read from a run's model (config `probe.representation`). */
+export function probeExtractor(model: Module & { features(x: Tensor): Tensor }, representation: 'penultimate' | 'pooled'): FeatureExtractor {
+  const pooled = representation === 'pooled' && model instanceof SmallCNN;
+  return {
+    train: (on?: boolean) => model.train(on),
+    // ResNets' penultimate features are already globally pooled
+    features: (x: Tensor) => (pooled ? (model as SmallCNN).pooledFeatures(x) : model.features(x)),
+  };
+}

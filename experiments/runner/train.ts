@@ -5,7 +5,7 @@ import { type Tensor } from '../../engine/tensor.ts';
 import { keep, scope } from '../../engine/scope.ts';
 import { backward } from '../../engine/autograd/backward.ts';
 import { noGrad } from '../../engine/autograd/grad-mode.ts';
-import { crossEntropy, softmaxImportanceWeights } from '../../engine/ops/loss.ts';
+import { crossEntropy } from '../../engine/ops/loss.ts';
 import { accuracy } from '../../engine/ops/select.ts';
 import { concat } from '../../engine/ops/layout.ts';
 import { Dropout } from '../../engine/nn/functional-layers.ts';
@@ -17,12 +17,28 @@ import type { Checkpoint, CheckpointPlace, EpochMetrics, FinalResult, RunHooks, 
 import { DivergedError, RunStopped, describeCheckpoint } from './divergence.ts';
 import { buildModel } from './model.ts';
 import { buildOptimizer } from './optimizer.ts';
-import { gather, groupAccuracy, importanceStats, inDistributionAccuracy, predict } from './evaluate.ts';
+import { gather, groupAccuracy, inDistributionAccuracy, predict } from './evaluate.ts';
+import { SAM } from '../../engine/optim/sam.ts';
+import { evaluateImportance, importanceIndices } from './importance.ts';
+import { carveSplit } from '../data/probe-sets.ts';
+import { probeExtractor } from './model.ts';
+import type { TwoFeatureSplit } from '../data/types.ts';
 
 export * from './types.ts';
 export * from './divergence.ts';
 export { buildModel } from './model.ts';
 export { gather, inDistributionAccuracy } from './evaluate.ts';
+
+/**
+ * The splits a run evaluates on: the probes' fit and test sets, and the selection split (per-epoch
+ * validation accuracy; what lr and ρ are chosen on), disjoint from both. Datasets with their own
+ * probe splits (DomainBed: the target domain) keep them, and validate on the whole val split.
+ */
+export function evaluationSplits(cfg: RunConfig, data: TwoFeatureDataset): { probeFit: TwoFeatureSplit; probeTest: TwoFeatureSplit; selection: TwoFeatureSplit } {
+  if (data.probeSplits) return { probeFit: data.probeSplits.fit, probeTest: data.probeSplits.test, selection: data.splits.val };
+  const [probeFit, selection] = carveSplit(data, data.splits.val, cfg.probe.fitShare, (cfg.seed * 7349 + 11) >>> 0);
+  return { probeFit, probeTest: data.splits.test, selection };
+}
 
 export async function runExperiment(cfg: RunConfig, data: TwoFeatureDataset, hooks: RunHooks = {}): Promise<FinalResult> {
   const t0 = performance.now();
@@ -31,6 +47,15 @@ export async function runExperiment(cfg: RunConfig, data: TwoFeatureDataset, hoo
   const batches = Math.ceil(train.n / cfg.batchSize);
   const opt = buildOptimizer(cfg, model, cfg.epochs * batches);
   const { base: sgd, sam, schedule } = opt;
+  const splits = evaluationSplits(cfg, data);
+  const probe = (m = model) => probeFeatures(probeExtractor(m, cfg.probe.representation), splits.probeFit, splits.probeTest, {
+    l2Grid: cfg.probe.l2Grid, seed: cfg.seed, maxPerGroup: cfg.probe.maxPerGroup, valSplit: splits.selection,
+  });
+  // λ/λ̃ on a fixed training subset; SGD runs borrow a SAM at the configured ρ to find θ̃
+  const importanceIdx = cfg.importance.examples > 0 ? importanceIndices(train, cfg.importance.examples, cfg.seed) : null;
+  const diagnosticSam = importanceIdx && !sam ? new SAM(model, sgd, { rho: cfg.optimizer.rho }) : null;
+  const measureImportance = (at: { step: number; epoch: number }) => evaluateImportance(model, (sam ?? diagnosticSam)!, train, importanceIdx!, cfg.batchSize, at);
+  const rhoAt = (step: number) => (cfg.optimizer.rhoWarmup > 0 ? cfg.optimizer.rho * Math.min(1, step / (cfg.optimizer.rhoWarmup * batches)) : cfg.optimizer.rho);
   const dropouts = [...model.modules()].map(([, m]) => m).filter((m): m is Dropout => m instanceof Dropout);
   const pos: TrainPosition = { epoch: 0, batch: 0, step: 0, metrics: [], dropoutCalls: dropouts.map(() => 0) };
   if (hooks.resume) {
@@ -61,23 +86,25 @@ export async function runExperiment(cfg: RunConfig, data: TwoFeatureDataset, hoo
     pos.dropoutCalls = dropouts.map((d) => d.calls);
     return { position: structuredClone(pos), model: state, optimizer: await sgd.saveState() };
   };
-  // Forward + backward; the first pass also records the batch's training accuracy, and when
-  // `weights` is given each pass its importance weights (from the same logits, no extra forward).
-  const closure = (x: Tensor, y: Tensor, accs: Tensor[], weights?: Tensor[]) => (pass: 0 | 1 = 0) => {
+  // Forward + backward; the first pass also records the batch's training accuracy.
+  const closure = (x: Tensor, y: Tensor, accs: Tensor[]) => (pass: 0 | 1 = 0) => {
     const logits = model.forward(x);
     if (pass === 0) accs.push(keep(noGrad(() => accuracy(logits, y))));
-    if (weights) weights[pass] = keep(noGrad(() => softmaxImportanceWeights(logits, y)));
     const l = crossEntropy(logits, y);
     backward(l);
     return l;
   };
   try {
+    // The references measured before the first step (kept in the position, so a resume has them).
+    if (pos.step === 0) {
+      if (cfg.probe.untrained && !pos.untrainedProbes) pos.untrainedProbes = await probe();
+      if (importanceIdx && !pos.initialImportance) pos.initialImportance = await measureImportance({ step: 0, epoch: 0 });
+    }
     for (; pos.epoch < cfg.epochs; pos.epoch++, pos.batch = 0) {
       const te = performance.now();
       const order = epochOrder(train.n, cfg.seed, pos.epoch);
       const losses: Tensor[] = [];
       const accs: Tensor[] = [];
-      const weights: Tensor[] = []; // λ (pass 0) and λ̃ (pass 1) of the epoch's last batch
       const before = pos.partial ?? { losses: [], accs: [] };
       pos.partial = undefined;
       const readAll = async (ts: Tensor[]): Promise<number[]> => {
@@ -106,9 +133,11 @@ export async function runExperiment(cfg: RunConfig, data: TwoFeatureDataset, hoo
         sgd.lr = schedule(pos.step);
         const { x, y } = gather(train, order, pos.batch * cfg.batchSize, Math.min(train.n, (pos.batch + 1) * cfg.batchSize));
         let loss: Tensor;
-        const f = closure(x, y, accs, pos.batch === batches - 1 ? weights : undefined);
-        if (sam) loss = sam.step(f);
-        else {
+        const f = closure(x, y, accs);
+        if (sam) {
+          sam.rho = rhoAt(pos.step);
+          loss = sam.step(f);
+        } else {
           sgd.zeroGrad();
           loss = keep(scope(() => f(0)));
           sgd.step();
@@ -132,20 +161,22 @@ export async function runExperiment(cfg: RunConfig, data: TwoFeatureDataset, hoo
       // is noticed only now, after the epoch's remaining steps ran on the diverged weights.
       const err = diverged(lossValues, `at the end of epoch ${pos.epoch + 1}`);
       if (err) throw err;
-      const importance = await importanceStats(weights);
-      const pred = await predict(model, data.splits.val);
+      const done = pos.epoch + 1;
+      const importance = importanceIdx && (done % cfg.importance.every === 0 || done === cfg.epochs) ? await measureImportance({ step: pos.step, epoch: done }) : undefined;
+      const pred = await predict(model, splits.selection);
       const m: EpochMetrics = {
-        epoch: pos.epoch + 1,
+        epoch: done,
         step: pos.step,
         trainLoss: lossValues.reduce((a, b) => a + b, 0) / lossValues.length,
         trainAcc: accValues.reduce((a, b) => a + b, 0) / accValues.length,
-        valAcc: groupAccuracy(data.splits.val, pred).acc,
+        valAcc: groupAccuracy(splits.selection, pred).acc,
         lr: sgd.lr,
+        ...(sam ? { rho: sam.rho } : {}),
         seconds: (performance.now() - te) / 1000,
         ...(importance ? { importance } : {}),
       };
       pos.metrics.push(m);
-      const epochDone = { ...pos, epoch: pos.epoch + 1, batch: 0 };
+      const epochDone = { ...pos, epoch: done, batch: 0 };
       await hooks.onEpoch?.(m, async () => {
         const ck = await capture();
         ck.position = structuredClone({ ...epochDone, dropoutCalls: ck.position.dropoutCalls });
@@ -155,7 +186,8 @@ export async function runExperiment(cfg: RunConfig, data: TwoFeatureDataset, hoo
     }
     const test = data.splits.test;
     const ga = groupAccuracy(test, await predict(model, test));
-    const probes = await probeFeatures(model, data.probeSplits?.fit ?? data.splits.val, data.probeSplits?.test ?? test, { l2Grid: cfg.probe.l2Grid, seed: cfg.seed, maxPerGroup: cfg.probe.maxPerGroup });
+    const probes = await probe();
+    const importance = [pos.initialImportance, ...pos.metrics.map((m) => m.importance)].filter((v) => v !== undefined);
     return {
       config: cfg,
       metrics: pos.metrics,
@@ -164,9 +196,12 @@ export async function runExperiment(cfg: RunConfig, data: TwoFeatureDataset, hoo
       worstGroupAcc: ga.worst,
       groupAcc: ga.groups,
       probes,
+      ...(pos.untrainedProbes ? { untrainedProbes: pos.untrainedProbes } : {}),
+      importance,
       seconds: (performance.now() - t0) / 1000,
     };
   } finally {
+    diagnosticSam?.dispose();
     opt.dispose();
     model.dispose();
   }
