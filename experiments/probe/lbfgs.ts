@@ -26,8 +26,11 @@ export interface LbfgsResult {
   iterations: number;
   /** gradMax ≤ tol was reached (a failed line search or the iteration cap is not convergence). */
   converged: boolean;
-  /** Why it stopped: 'tolerance', 'line search' (no decrease possible), 'iterations'. */
-  stop: 'tolerance' | 'line search' | 'iterations';
+  /**
+   * Why it stopped: 'tolerance'; 'line search' (no decrease possible); 'stalled' (ten steps in a
+   * row that lowered the objective by less than float64 resolves); 'iterations'.
+   */
+  stop: 'tolerance' | 'line search' | 'stalled' | 'iterations';
 }
 
 /** Scores [n, k]: s[i, a] = z_i · w_a (W class-major [k, p]). */
@@ -110,6 +113,7 @@ export function lbfgsLogistic(pr: LogisticProblem, opts: { w0?: Float64Array; to
   const gNew = new Float64Array(dim);
   let it = 0;
   let stop: LbfgsResult['stop'] = 'iterations';
+  let flat = 0;
   for (; it < maxIter; it++) {
     if (maxAbs(g) <= tol) {
       stop = 'tolerance';
@@ -168,7 +172,13 @@ export function lbfgsLogistic(pr: LogisticProblem, opts: { w0?: Float64Array; to
     }
     w.set(wNew);
     g.set(gNew);
+    flat = f - fNew <= 1e-15 * Math.abs(f) ? flat + 1 : 0;
     f = fNew;
+    if (flat === 10) {
+      stop = 'stalled';
+      it++;
+      break;
+    }
   }
   const gradMax = maxAbs(g);
   return { w, objective: f, gradMax, iterations: it, converged: gradMax <= tol, stop: gradMax <= tol ? 'tolerance' : stop };

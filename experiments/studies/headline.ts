@@ -22,7 +22,7 @@ const range = (from: number, n: number) => Array.from({ length: n }, (_, i) => f
 /** Digits 0–4 supply ~980 images each (mnist ships ~1,000 per class): these splits use 975 of each. */
 const SIZES = { train: 2000, val: 1250, test: 1500 };
 
-function plan(o: { sizes: typeof SIZES; epochs: number; seeds: number[]; selectionSeeds: number[]; select: boolean; importanceExamples: number; batchSize?: number }): Plan {
+function plan(o: { sizes: typeof SIZES; epochs: number; seeds: number[]; selectionSeeds: number[]; select: boolean; importanceExamples: number; batchSize?: number; l2Grid?: number[] }): Plan {
   const base = {
     name: 'headline',
     dataset: { name: 'fmnist-mnist-embedded', options: { sizes: o.sizes } },
@@ -30,7 +30,7 @@ function plan(o: { sizes: typeof SIZES; epochs: number; seeds: number[]; selecti
     optimizer: { lr: 0.05, momentum: 0.9, weightDecay: 5e-4, rho: 0.05 },
     epochs: o.epochs,
     batchSize: o.batchSize ?? 128,
-    probe: { representation: 'pooled', fitShare: 0.6, untrained: true },
+    probe: { representation: 'pooled', fitShare: 0.6, untrained: true, ...(o.l2Grid ? { l2Grid: o.l2Grid } : {}) },
     importance: { examples: o.importanceExamples, every: 1 },
   };
   return {
@@ -66,7 +66,7 @@ export const headline: Study = {
   budgets: {
     smoke: {
       description: 'a plumbing check in seconds (tiny splits, one epoch, two seeds): every verdict is inconclusive by design',
-      plan: plan({ sizes: { train: 250, val: 250, test: 250 }, epochs: 1, seeds: [0, 1], selectionSeeds: [], select: false, importanceExamples: 128, batchSize: 64 }),
+      plan: plan({ sizes: { train: 250, val: 250, test: 250 }, epochs: 1, seeds: [0, 1], selectionSeeds: [], select: false, importanceExamples: 64, batchSize: 64, l2Grid: [0.01, 0.1, 1] }),
     },
     default: {
       description: 'what `npm start` runs: ρ fixed at the value the powered budget chose on the selection split, 3 seeds, 8 epochs (about 7 minutes on 2 CPU cores)',
