@@ -5,6 +5,7 @@ import { init } from '../../engine/node.ts';
 import { SamgpuError } from '../../engine/device/errors.ts';
 import { studyByName, STUDIES } from './index.ts';
 import { runStudy, studyDir } from './study.node.ts';
+import { writeFindingsDoc } from './findings-doc.node.ts';
 
 export async function studyCommand(name: string, o: { budget?: string; backend?: 'inline' | 'local' | 'slurm'; jobs?: number; results?: string }): Promise<number> {
   const study = studyByName(name);
@@ -22,12 +23,17 @@ export async function studyCommand(name: string, o: { budget?: string; backend?:
 if (import.meta.url === `file://${process.argv[1]}`) {
   const program = new Command('study')
     .description(`run a study: ${Object.values(STUDIES).map((s) => `${s.name} (${Object.keys(s.budgets).join(', ')})`).join('; ')}`)
-    .argument('<name>', 'the study')
+    .argument('<name>', 'the study, or `findings` to regenerate docs/FINDINGS.md from the findings.json files under --results')
     .option('--budget <budget>', 'which of the study\'s budgets (default: its default)')
     .addOption(new Option('--backend <backend>', 'inline: in this process; local: a pool of processes; slurm: job arrays').choices(['inline', 'local', 'slurm']).default('inline'))
     .option('--jobs <n>', 'processes at once with --backend local', (v) => Number(v))
     .option('--results <dir>', 'results root (the study goes to <dir>/studies/<name>)', 'results')
     .action(async (name: string, o) => {
+      if (name === 'findings') {
+        const r = writeFindingsDoc([o.results]);
+        console.log(`${r.path}: ${r.studies} findings file(s) from ${o.results}`);
+        return;
+      }
       process.exitCode = await studyCommand(name, o);
     });
   try {
