@@ -27,7 +27,7 @@ import { gpu } from './helpers.ts';
 const root = new URL('..', import.meta.url).pathname;
 const OUT = join(root, 'test-output', 'browser');
 const CHROMIUM = process.env.SAMGPU_CHROMIUM ?? '/usr/bin/chromium';
-/** ../shared/reference.md §5: base flags, and SwiftShader's core WebGPU (works without a GPU). */
+/** Base flags for a clean headless profile, and SwiftShader's core WebGPU (works without a GPU). */
 const CHROMIUM_FLAGS = [
   '--headless', '--no-sandbox', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync',
   '--enable-unsafe-webgpu', '--disable-gpu',
