@@ -102,7 +102,7 @@ export function figures(cfg: ToyConfig, records: RunRecord[]): Figure[] {
         title: `training loss (${st})`, xLabel: 'step + 1', yLabel: 'mean logistic loss', xLog: true, yLog: true,
         series: present(methods.flatMap((m) => [
           meanSeries(m, METHOD_COLORS[m], runsOf(records, st, m), steps1, (r) => r.loss),
-          ['sam', 'lsam'].includes(m) ? { ...meanSeries(`${m} θ̃`, METHOD_COLORS[m], runsOf(records, st, m), steps1, (r) => r.lossPhantom, PHANTOM_DASH)!, hideLegend: true } : null,
+          ['sam', 'lsam'].includes(m) ? meanSeries(`${m} at θ̃`, METHOD_COLORS[m], runsOf(records, st, m), steps1, (r) => r.lossPhantom, PHANTOM_DASH) : null,
         ])),
       }),
     });
