@@ -8,7 +8,8 @@ import { FEATURE_DASH, LINE, REFERENCE_COLOR } from '../experiments/chart-style.
 import type { Lorenz } from '../experiments/metrics.ts';
 import { isSam, type PageRun } from './runs.ts';
 
-const SIZE = { width: 600, height: 340 };
+/** Wide legends: run labels with ρ, lr and seed, and the θ̃ / feature suffixes. */
+const SIZE = { width: 660, height: 340, legendWidth: 230 };
 
 const xy = <T>(rows: T[], x: (r: T) => number, y: (r: T) => number | undefined): [number, number][] =>
   rows.flatMap((r) => {
