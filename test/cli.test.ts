@@ -26,8 +26,8 @@ describe('samgpu command line', () => {
     assert.equal(program.version(), JSON.parse(readFileSync(`${root}package.json`, 'utf8')).version);
   });
 
-  it('has run, sweep, report, toy and info, and every flag of every subcommand says what it does', () => {
-    assert.deepEqual(program.commands.map((c) => c.name()), ['run', 'sweep', 'report', 'toy', 'info']);
+  it('has run, sweep, study, report, toy and info, and every flag of every subcommand says what it does', () => {
+    assert.deepEqual(program.commands.map((c) => c.name()), ['run', 'sweep', 'study', 'report', 'toy', 'info']);
     for (const c of allCommands(program)) {
       assert.ok(c.description().length > 20, `${c.name()} has a description`);
       for (const o of c.options) {

@@ -6,5 +6,6 @@ import { sweepCommand } from './sweep.node.ts';
 import { reportCommand } from './report.node.ts';
 import { toyCommand } from './toy.node.ts';
 import { infoCommand } from './info.node.ts';
+import { studyCommand } from './study.node.ts';
 
-export const COMMANDS: ((program: Command) => Command)[] = [runCommand, sweepCommand, reportCommand, toyCommand, infoCommand];
+export const COMMANDS: ((program: Command) => Command)[] = [runCommand, sweepCommand, studyCommand, reportCommand, toyCommand, infoCommand];
