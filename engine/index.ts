@@ -3,6 +3,7 @@
 export { GpuDevice, type DeviceOptions, type AdapterSummary } from './device/gpu-device.ts';
 export { SamgpuError, GpuDeviceError } from './device/errors.ts';
 export { Runtime, type RuntimeOptions } from './runtime/runtime.ts';
+export { InvalidInputError } from './runtime/error-flag.ts';
 export { setRuntime, getRuntime } from './runtime/current.ts';
 export { Tensor, tensor, empty, liveTensorCount, sizeOf, type Shape } from './tensor.ts';
 export { scope, keep } from './scope.ts';
@@ -22,7 +23,7 @@ export { saveStateDict, loadStateDict } from './io/state-dict.ts';
 
 import { GpuDevice, type DeviceOptions } from './device/gpu-device.ts';
 import { Runtime, type RuntimeOptions } from './runtime/runtime.ts';
-import { setRuntime } from './runtime/current.ts';
+import { getRuntime, setRuntime } from './runtime/current.ts';
 
 /** Create a runtime on an injected `GPU` (navigator.gpu, or the `webgpu` package's) and make it current. */
 export async function initWith(gpu: GPU, opts: DeviceOptions & RuntimeOptions = {}): Promise<Runtime> {
@@ -36,4 +37,12 @@ export function useDevice(device: GpuDevice, opts: RuntimeOptions = {}): Runtime
   const rt = new Runtime(device, opts);
   setRuntime(rt);
   return rt;
+}
+
+/**
+ * Throw the invalid input (a label out of range, a target outside [0, 1]) a kernel found
+ * since the last check. Readbacks (`read()`, `item()`) and `sync()` check too, at no extra cost.
+ */
+export async function checkErrors(rt: Runtime = getRuntime()): Promise<void> {
+  await rt.checkErrors();
 }

@@ -19,7 +19,7 @@ struct Params {
   smoothing: f32,  // cross-entropy label smoothing ε
   scale: f32,      // backward: 1/n for a mean, else 1
   g_stride: u32,   // backward: 0 when the upstream gradient is a scalar, 1 when it is per row/element
-  _pad: u32,
+  site: u32,       // error-flag site of a validating dispatch (shaders/error_flag.wgsl, prepended)
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -265,11 +265,13 @@ fn softmax_backward_group(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_
 // ---- cross-entropy: logits [n, c] (inner = 1), labels [n] ----
 // Writes the per-example loss, log Σ exp (for the backward) and λ = 1 − p(y) (importance
 // weight; exact-ish in both limits: rest/(1+rest) when y is the argmax, else p(y) ≤ 1/2).
-// A label that is not an integer in [0, c) makes all three NaN for that row.
+// A label that is not an integer in [0, c) is reported on the error flag and makes all three
+// NaN for that row.
 
 fn ce_row(r: u32, st: Stats) {
   let lab = labels[r];
   if (is_nan(lab) || !(lab >= 0.0 && lab < f32(p.c) && floor(lab) == lab)) {
+    report_invalid(p.site, r, lab);
     loss[r] = nan();
     lse_out[r] = nan();
     weights[r] = nan();
@@ -324,10 +326,16 @@ fn ce_backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workg
 
 // ---- pointwise losses: OP 0 BCE with logits (x, t ∈ [0,1]), 1 logistic (x = f, t = y ∈ ±1),
 // 2 MSE (x = prediction, t = target), 3 logistic importance weight σ(−y f). ----
-// Logistic labels other than ±1 give NaN (a 0/1 label would otherwise silently give log 2).
+// Invalid labels and targets are reported on the error flag: logistic labels other than ±1
+// (which also give NaN: a 0/1 label would otherwise silently give log 2) and BCE targets
+// outside [0, 1] (PyTorch computes a value for those; a ±1 label there is a bug we catch).
 
 fn pm1(v: f32) -> bool { // false for NaN: == compares are never true for it
   return v == 1.0 || v == -1.0;
+}
+
+fn in_unit(v: f32) -> bool {
+  return !is_nan(v) && v >= 0.0 && v <= 1.0;
 }
 
 @compute @workgroup_size(64)
@@ -338,12 +346,38 @@ fn pointwise(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgro
   let b = t[i];
   var v: f32;
   switch OP {
-    case 0u: { v = max(a, 0.0) - a * b + log1p_acc(exp(-abs(a))); }
-    case 1u: { v = select(nan(), softplus(-b * a), pm1(b)); }
+    case 0u: {
+      if (!in_unit(b)) { report_invalid(p.site, i, b); }
+      v = max(a, 0.0) - a * b + log1p_acc(exp(-abs(a)));
+    }
+    case 1u: {
+      if (!pm1(b)) { report_invalid(p.site, i, b); }
+      v = select(nan(), softplus(-b * a), pm1(b));
+    }
     case 2u: { v = (a - b) * (a - b); }
-    default: { v = select(nan(), sigmoid(-b * a), pm1(b)); }
+    default: {
+      if (!pm1(b)) { report_invalid(p.site, i, b); }
+      v = select(nan(), sigmoid(-b * a), pm1(b));
+    }
   }
   out[i] = v;
+}
+
+// The logistic loss and its importance weight σ(−y f) in one pass (logisticLossWithWeights).
+@compute @workgroup_size(64)
+fn logistic_with_weights(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = thread_index(gid, nwg);
+  if (i >= p.n) { return; }
+  let a = x[i];
+  let b = t[i];
+  if (!pm1(b)) {
+    report_invalid(p.site, i, b);
+    out[i] = nan();
+    weights[i] = nan();
+    return;
+  }
+  out[i] = softplus(-b * a);
+  weights[i] = sigmoid(-b * a);
 }
 
 // Gradient with respect to the first operand (x).

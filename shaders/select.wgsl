@@ -1,11 +1,13 @@
 // argmax along a dim, and per-row correctness for accuracy. One thread per row (rows are
-// short: classes), the input seen as [outer, c, inner] as in loss.wgsl.
+// short: classes), the input seen as [outer, c, inner] as in loss.wgsl. Invalid labels are
+// reported on the error flag (shaders/error_flag.wgsl, prepended).
 
 struct Params {
   n: u32,         // rows
   c: u32,         // row length
   inner: u32,     // distance between a row's elements
   nan_bits: u32,  // NaN as f32 bits (const-expressions cannot make NaN)
+  site: u32,      // error-flag site (accuracy)
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -42,14 +44,15 @@ fn argmax_rows(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workg
   out[r] = f32(row_argmax(r));
 }
 
-// 1 where argmax(logits row) equals the label, else 0; NaN for a label that is not an integer
-// in [0, c), so a mean over the batch cannot silently count it as a miss.
+// 1 where argmax(logits row) equals the label, else 0; a label that is not an integer in
+// [0, c) is reported and gives NaN, so a mean over the batch cannot count it as a miss.
 @compute @workgroup_size(64)
 fn correct_rows(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let r = gid.x + gid.y * nwg.x * 64u;
   if (r >= p.n) { return; }
   let lab = labels[r];
   if (!valid_label(lab)) {
+    report_invalid(p.site, r, lab);
     out[r] = bitcast<f32>(p.nan_bits);
     return;
   }

@@ -104,18 +104,23 @@ describe('losses: softmax, log-softmax, cross-entropy, BCE, logistic, MSE, impor
     for (let i = 0; i < 2; i++) assert.ok(Math.abs(w[i] - ref[i]) <= 1e-4 * ref[i], `λ[${i}] = ${w[i]}, expected ${ref[i]}`);
   });
 
-  it('labels that are out of range, not integers or NaN give NaN for that example (loss, λ, gradient), not garbage', async () => {
+  it('labels that are out of range, not integers or NaN are an InvalidInputError at the next readback; their rows are NaN (loss, λ, gradient)', async () => {
     const [x] = pair([5, 3], 5);
     x.requiresGrad = true;
     const y = E.tensor([0, 3, 1.5, -1, NaN], [5]);
-    const per = await L.crossEntropy(x, y, { reduction: 'none' }).read();
+    // The first read reports the error; a second read of the same tensor returns its values.
+    const afterError = async (t: E.Tensor, op: string): Promise<Float32Array> => {
+      await assert.rejects(t.read(), (e: Error) => e instanceof E.InvalidInputError && e.message.startsWith(`${op}: labels[`));
+      return t.read();
+    };
+    const per = await afterError(L.crossEntropy(x, y, { reduction: 'none' }), 'crossEntropy');
     assert.ok(Number.isFinite(per[0]), 'valid label');
     for (let i = 1; i < 5; i++) assert.ok(Number.isNaN(per[i]), `row ${i} loss is ${per[i]}`);
-    assert.ok(Number.isNaN(await L.crossEntropy(x, y).item()), 'mean is NaN');
-    const lambda = await L.softmaxImportanceWeights(x, y).read();
+    assert.ok(Number.isNaN((await afterError(L.crossEntropy(x, y), 'crossEntropy'))[0]), 'mean is NaN');
+    const lambda = await afterError(L.softmaxImportanceWeights(x, y), 'softmaxImportanceWeights');
     assert.ok(Number.isFinite(lambda[0]) && [1, 2, 3, 4].every((i) => Number.isNaN(lambda[i])), `λ ${lambda}`);
     E.backward(L.crossEntropy(x, y, { reduction: 'sum' }));
-    const g = await x.grad!.read();
+    const g = await afterError(x.grad!, 'crossEntropy');
     assert.ok(g.slice(0, 3).every(Number.isFinite) && g.slice(3).every(Number.isNaN), `gradient ${g}`);
   });
 
@@ -138,7 +143,8 @@ describe('losses: softmax, log-softmax, cross-entropy, BCE, logistic, MSE, impor
   it('BCE, logistic and MSE gradients match finite differences (logits and targets)', async () => {
     const [y, yr] = pm1(7, 2);
     for (const r of REDUCTIONS) {
-      await gradCheck({ name: `bce ${r}`, shapes: [[7], [7]], lo: -3, hi: 3, gpu: (a, b) => L.bceWithLogits(a, b, { reduction: r }), ref: (a, b) => R.bceWithLogits(a, b, r) });
+      // targets stay in [0, 1] (others are invalid input); the ±50 case below covers large logits
+      await gradCheck({ name: `bce ${r}`, shapes: [[7], [7]], lo: 0.02, hi: 0.98, gpu: (a, b) => L.bceWithLogits(a, b, { reduction: r }), ref: (a, b) => R.bceWithLogits(a, b, r) });
       await gradCheck({ name: `mse ${r}`, shapes: [[2, 3], [2, 3]], gpu: (a, b) => L.mseLoss(a, b, { reduction: r }), ref: (a, b) => R.mseLoss(a, b, r) });
       await gradCheck({ name: `logistic ${r}`, shapes: [[7]], lo: -3, hi: 3, gpu: (f) => L.logisticLoss(f, y, { reduction: r }), ref: (f) => R.logisticLoss(f, yr, r) });
     }
@@ -147,13 +153,17 @@ describe('losses: softmax, log-softmax, cross-entropy, BCE, logistic, MSE, impor
     await gradCheck({ name: 'bce ±50', shapes: [[6]], lo: -50, hi: 50, gpu: (a) => L.bceWithLogits(a, t), ref: (a) => R.bceWithLogits(a, nd([6], tv)) });
   });
 
-  it('logistic importance weights equal σ(−y f); labels other than ±1 give NaN', async () => {
+  it('logistic importance weights equal σ(−y f); labels other than ±1 are an InvalidInputError and give NaN', async () => {
     const f = E.tensor([2, -1, 0.5, 30, 3], [5]);
-    const w = await L.logisticImportanceWeights(f, E.tensor([1, 1, -1, 1, 0], [5])).read();
+    const wt = L.logisticImportanceWeights(f, E.tensor([1, 1, -1, 1, 0], [5]));
+    await assert.rejects(wt.read(), /logisticImportanceWeights: labels\[4\] = 0 is not −1 or \+1/);
+    const w = await wt.read();
     const s = (u: number) => 1 / (1 + Math.exp(-u));
     assertClose(w.slice(0, 4), [s(-2), s(1), s(0.5), s(-30)], 1e-5, 'σ(−yf)');
     assert.ok(Number.isNaN(w[4]), 'label 0 gives NaN');
-    assert.ok(Number.isNaN(await L.logisticLoss(f, E.tensor([1, 1, -1, 1, 0], [5])).item()), 'loss with a 0 label is NaN');
+    const l = L.logisticLoss(f, E.tensor([1, 1, -1, 1, 0], [5]));
+    await assert.rejects(l.item(), /logisticLoss: labels\[4\] = 0/);
+    assert.ok(Number.isNaN(await l.item()), 'loss with a 0 label is NaN');
   });
 
   it('match PyTorch: softmax, log_softmax, cross_entropy (all reductions, smoothing), BCE, soft margin, MSE and their gradients', async () => {

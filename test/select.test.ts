@@ -38,11 +38,13 @@ describe('selection: argmax and accuracy', () => {
     assert.equal(await accuracy(E.tensor([0, 1, 1, 0], [2, 2]), E.tensor([1, 1], [2])).item(), 0.5);
   });
 
-  it('accuracy with a label out of range or not an integer is NaN, not a silent miss', async () => {
+  it('accuracy with a label out of range or not an integer is an InvalidInputError, not a silent miss', async () => {
     const x = E.tensor([0, 1, 1, 0, 2, 0], [3, 2]);
-    assert.ok(Number.isNaN(await accuracy(x, E.tensor([1, 2, 0], [3])).item()));
-    assert.ok(Number.isNaN(await accuracy(x, E.tensor([1, 0.5, 0], [3])).item()));
-    assert.ok(Number.isNaN(await accuracy(x, E.tensor([1, NaN, 0], [3])).item()));
+    for (const [bad, shown] of [[2, '2'], [0.5, '0.5'], [NaN, 'NaN'], [-1, '-1']] as const) {
+      const acc = accuracy(x, E.tensor([1, bad, 0], [3]));
+      await assert.rejects(acc.item(), new RegExp(`^InvalidInputError: accuracy: labels\\[1\\] = ${shown} is not a class index \\(an integer in \\[0, 2\\)\\)`));
+      assert.ok(Number.isNaN(await acc.item()), 'and the value is NaN');
+    }
   });
 
   it('bad arguments throw with the op and shapes named', () => {

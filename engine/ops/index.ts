@@ -8,7 +8,7 @@ export { linear } from './linear.ts';
 export { conv2d, conv2dRelu, type Conv2dOptions } from './conv2d.ts';
 export { maxPool2d, avgPool2d, adaptiveAvgPool2d, globalAvgPool2d, type Pool2dOptions, type AvgPool2dOptions } from './pool.ts';
 export { batchNorm, type BatchNormOptions } from './batchnorm.ts';
-export { softmax, logSoftmax, crossEntropy, softmaxImportanceWeights, bceWithLogits, logisticLoss, logisticImportanceWeights, mseLoss, type Reduction } from './loss.ts';
+export { softmax, logSoftmax, crossEntropy, crossEntropyWithWeights, softmaxImportanceWeights, bceWithLogits, logisticLoss, logisticLossWithWeights, logisticImportanceWeights, mseLoss, type Reduction, type CrossEntropyOptions } from './loss.ts';
 export { argmax, accuracy } from './select.ts';
 export { dropout } from './dropout.ts';
 export { pad, concat, slice } from './layout.ts';

@@ -3,20 +3,24 @@
 // adapters and for short rows, one workgroup per long row on GPUs (see rowStrategy).
 //
 // Invalid labels: labels live on the GPU, so they are checked in the kernels, not on the host.
-// A cross-entropy label that is not an integer in [0, C) makes that example's loss, importance
-// weight and gradient row NaN (so a mean over the batch is NaN too); a logistic label other
-// than ±1 does the same for its element. Label *counts* and shapes are checked on the host.
+// A cross-entropy label that is not an integer in [0, C), a logistic label other than ±1 and
+// a BCE target outside [0, 1] are reported on the device error flag (runtime/error-flag.ts):
+// the next readback throws an InvalidInputError naming the op, the index and the value. The
+// row's loss, λ and gradient are NaN meanwhile. Label *counts* and shapes are checked on the host.
 import source from '../../shaders/loss.wgsl';
 import { SamgpuError, fmtShape } from '../device/errors.ts';
+import { options, show } from '../args.ts';
 import type { KernelSource, Overrides } from '../runtime/pipeline-cache.ts';
 import { Runtime, type Binding } from '../runtime/runtime.ts';
+import { countOf, fmtValue, withErrorFlag } from '../runtime/error-flag.ts';
 import { Uniforms } from '../runtime/uniforms.ts';
 import { empty, type Tensor } from '../tensor.ts';
 import { record } from '../autograd/record.ts';
 import { checkRank, normAxes, sameRuntime, workgroups1d } from './util.ts';
 import { mean, sum } from './reduce.ts';
 
-const kernel = (entry: string): KernelSource => ({ name: 'loss.wgsl', code: source, entry });
+const code = withErrorFlag(source);
+const kernel = (entry: string): KernelSource => ({ name: 'loss.wgsl', code, entry });
 const SOFTMAX = { thread: kernel('softmax_rows'), group: kernel('softmax_group') };
 const SOFTMAX_BWD = { thread: kernel('softmax_backward_rows'), group: kernel('softmax_backward_group') };
 const CE = { thread: kernel('ce_rows'), group: kernel('ce_group') };
@@ -24,6 +28,7 @@ const CE_BWD = kernel('ce_backward');
 const POINTWISE = kernel('pointwise');
 const POINTWISE_GX = kernel('pointwise_grad_x');
 const POINTWISE_GT = kernel('pointwise_grad_t');
+const LOGISTIC_WITH_WEIGHTS = kernel('logistic_with_weights');
 
 const NAN_BITS = 0x7fc00000;
 
@@ -48,8 +53,8 @@ export function forceRowStrategy(s: RowStrategy | null): void {
   forced = s;
 }
 
-function params(n: number, c: number, inner: number, smoothing = 0, scale = 1, gStride = 0): ArrayBuffer {
-  return new Uniforms().u32(n, c, inner, NAN_BITS).f32(smoothing, scale).u32(gStride, 0).build();
+function params(n: number, c: number, inner: number, smoothing = 0, scale = 1, gStride = 0, site = 0): ArrayBuffer {
+  return new Uniforms().u32(n, c, inner, NAN_BITS).f32(smoothing, scale).u32(gStride, site).build();
 }
 
 function dispatchRows(
@@ -127,26 +132,40 @@ interface CeRows {
 function ceRows(op: string, logits: Tensor, labels: Tensor, smoothing: number): CeRows {
   const rt = sameRuntime(op, logits, labels);
   const [n, c] = checkLabels(op, logits, labels);
+  const shapes = `logits ${fmtShape(logits.shape)}, labels ${fmtShape(labels.shape)}`;
+  const err = rt.errorSite({
+    op,
+    describe: (i, v, k) => `labels[${i}] = ${fmtValue(v)} is not a class index (an integer in [0, ${c})) (${shapes}; ${countOf(k, 'label')})`,
+  });
   const r = { loss: empty([n], rt), lse: empty([n], rt), weights: empty([n], rt) };
   const buffers = {
     x: logits.buffer(op), labels: labels.buffer(op),
-    loss: r.loss.buffer(), lse_out: r.lse.buffer(), weights: r.weights.buffer(),
+    loss: r.loss.buffer(), lse_out: r.lse.buffer(), weights: r.weights.buffer(), error_flag: err.binding,
   };
-  dispatchRows(rt, CE, n, c, buffers, params(n, c, 1, smoothing));
+  dispatchRows(rt, CE, n, c, buffers, params(n, c, 1, smoothing, 1, 0, err.id));
   return r;
 }
 
-/**
- * PyTorch's F.cross_entropy for logits [N, C] and labels [N] (integer-valued f32), with
- * label smoothing ε: per example (1 − ε)·(−log p_y) + ε·mean_j(−log p_j). Returns a scalar,
- * or [N] with reduction 'none'. A label outside [0, C) or not an integer gives NaN (see top).
- */
-export function crossEntropy(logits: Tensor, labels: Tensor, opts: { reduction?: Reduction; labelSmoothing?: number } = {}): Tensor {
-  const op = 'crossEntropy';
-  const reduction = opts.reduction ?? 'mean';
-  const eps = opts.labelSmoothing ?? 0;
+export interface CrossEntropyOptions {
+  reduction?: Reduction;
+  labelSmoothing?: number;
+}
+
+function ceOptions(op: string, opts: unknown): { reduction: Reduction; eps: number } {
+  if (opts && typeof opts === 'object' && (opts as { constructor?: { name?: string } }).constructor?.name === 'Tensor') {
+    throw new SamgpuError(`${op}: PyTorch's third argument (class weights) is not supported; pass options {reduction, labelSmoothing}, got ${show(opts)}`);
+  }
+  const o = options(op, opts, ['reduction', 'labelSmoothing']);
+  const reduction = (o.reduction ?? 'mean') as Reduction;
+  const eps = o.labelSmoothing ?? 0;
   checkReduction(op, reduction);
-  if (!(eps >= 0 && eps <= 1)) throw new SamgpuError(`${op}: labelSmoothing must be in [0, 1], got ${eps}`);
+  if (typeof eps !== 'number' || !(eps >= 0 && eps <= 1)) throw new SamgpuError(`${op}: labelSmoothing must be in [0, 1], got ${show(eps)}`);
+  return { reduction, eps };
+}
+
+/** Cross-entropy from one row pass; also returns that pass's λ (the caller disposes it or not). */
+function crossEntropyPass(op: string, logits: Tensor, labels: Tensor, opts: unknown): { loss: Tensor; weights: Tensor } {
+  const { reduction, eps } = ceOptions(op, opts);
   const { loss, lse, weights } = ceRows(op, logits, labels, eps);
   const [n, c] = logits.shape;
   const out = reduceLoss(op, loss, reduction, `logits ${fmtShape(logits.shape)}`);
@@ -162,8 +181,27 @@ export function crossEntropy(logits: Tensor, labels: Tensor, opts: { reduction?:
     return [dx, null];
   });
   lse.dispose();
+  return { loss: out, weights };
+}
+
+/**
+ * PyTorch's F.cross_entropy for logits [N, C] and labels [N] (integer-valued f32), with
+ * label smoothing ε: per example (1 − ε)·(−log p_y) + ε·mean_j(−log p_j). Returns a scalar,
+ * or [N] with reduction 'none'. A label outside [0, C) or not an integer is an
+ * InvalidInputError at the next readback (see top).
+ */
+export function crossEntropy(logits: Tensor, labels: Tensor, opts?: CrossEntropyOptions): Tensor {
+  const { loss, weights } = crossEntropyPass('crossEntropy', logits, labels, opts);
   weights.dispose();
-  return out;
+  return loss;
+}
+
+/**
+ * `crossEntropy` and SAM's importance weights λᵢ = 1 − p(yᵢ|xᵢ) ([N], no gradient) from the
+ * same row pass: what `crossEntropy` + `softmaxImportanceWeights` give, one kernel instead of two.
+ */
+export function crossEntropyWithWeights(logits: Tensor, labels: Tensor, opts?: CrossEntropyOptions): { loss: Tensor; weights: Tensor } {
+  return crossEntropyPass('crossEntropyWithWeights', logits, labels, opts);
 }
 
 /**
@@ -181,24 +219,46 @@ export function softmaxImportanceWeights(logits: Tensor, labels: Tensor): Tensor
 
 const PW_OP = { bce: 0, logistic: 1, mse: 2, logisticWeights: 3 } as const;
 
-function pointwiseKernel(op: string, code: keyof typeof PW_OP, a: Tensor, b: Tensor, names: [string, string]): Tensor {
+function checkPair(op: string, a: Tensor, b: Tensor, names: [string, string]): Runtime {
   const rt = sameRuntime(op, a, b);
   if (a.rank !== b.rank || a.shape.some((d, i) => d !== b.shape[i])) {
     throw new SamgpuError(`${op}: ${names[1]} ${fmtShape(b.shape)} must have the shape of ${names[0]} ${fmtShape(a.shape)}`);
   }
+  return rt;
+}
+
+/** The error-flag site of a pointwise op: which labels or targets are valid. */
+function pointwiseSite(rt: Runtime, op: string, code: keyof typeof PW_OP, a: Tensor, names: [string, string]): { id: number; binding: Binding } {
+  if (code === 'mse') return { id: 0, binding: { buffer: rt.errorFlag.buffer } }; // binds the flag, never reports
+  const valid = code === 'bce' ? 'a probability in [0, 1]' : '−1 or +1';
+  return rt.errorSite({
+    op,
+    describe: (i, v, k) => `${names[1]}[${i}] = ${fmtValue(v)} is not ${valid} (${names[0]} ${fmtShape(a.shape)}; ${countOf(k, code === 'bce' ? 'target' : 'label')})`,
+  });
+}
+
+function pointwiseKernel(op: string, code: keyof typeof PW_OP, a: Tensor, b: Tensor, names: [string, string]): Tensor {
+  const rt = checkPair(op, a, b, names);
+  const err = pointwiseSite(rt, op, code, a, names);
   const out = empty(a.shape, rt);
   rt.dispatch(POINTWISE, {
     overrides: { OP: PW_OP[code] },
-    buffers: { x: a.buffer(op), t: b.buffer(op), out: out.buffer() },
-    uniforms: params(a.size, 1, 1),
+    buffers: { x: a.buffer(op), t: b.buffer(op), out: out.buffer(), error_flag: err.binding },
+    uniforms: params(a.size, 1, 1, 0, 1, 0, err.id),
     workgroups: workgroups1d(a.size),
   });
   return out;
 }
 
-function pointwiseLoss(op: string, code: 'bce' | 'logistic' | 'mse', a: Tensor, b: Tensor, names: [string, string], reduction: Reduction): Tensor {
-  checkReduction(op, reduction);
-  const elems = pointwiseKernel(op, code, a, b, names);
+function reductionOf(op: string, opts: unknown): Reduction {
+  const o = options(op, opts, ['reduction']);
+  const r = (o.reduction ?? 'mean') as Reduction;
+  checkReduction(op, r);
+  return r;
+}
+
+/** The loss from its per-element values `elems` (consumed), recorded with its backward rule. */
+function pointwiseLoss(op: string, code: 'bce' | 'logistic' | 'mse', a: Tensor, b: Tensor, names: [string, string], reduction: Reduction, elems: Tensor): Tensor {
   const out = reduceLoss(op, elems, reduction, `${names[0]} ${fmtShape(a.shape)}`);
   const scale = reduction === 'mean' ? 1 / a.size : 1;
   const u = params(a.size, 1, 1, 0, scale, reduction === 'none' ? 1 : 0);
@@ -219,17 +279,23 @@ function pointwiseLoss(op: string, code: 'bce' | 'logistic' | 'mse', a: Tensor, 
   ]);
 }
 
-/**
- * PyTorch's F.binary_cross_entropy_with_logits: targets in [0, 1], same shape as logits;
- * max(z, 0) − z·t + log(1 + e^{−|z|}). Gradients for logits and targets.
- */
-export function bceWithLogits(logits: Tensor, targets: Tensor, opts: { reduction?: Reduction } = {}): Tensor {
-  return pointwiseLoss('bceWithLogits', 'bce', logits, targets, ['logits', 'targets'], opts.reduction ?? 'mean');
+function pointwiseLossOp(op: string, code: 'bce' | 'logistic' | 'mse', a: Tensor, b: Tensor, names: [string, string], opts: unknown): Tensor {
+  const reduction = reductionOf(op, opts);
+  return pointwiseLoss(op, code, a, b, names, reduction, pointwiseKernel(op, code, a, b, names));
 }
 
-/** Logistic loss log(1 + e^{−y f}) with labels y ∈ {−1, +1} (others give NaN), stable. */
-export function logisticLoss(f: Tensor, y: Tensor, opts: { reduction?: Reduction } = {}): Tensor {
-  return pointwiseLoss('logisticLoss', 'logistic', f, y, ['f', 'labels'], opts.reduction ?? 'mean');
+/**
+ * PyTorch's F.binary_cross_entropy_with_logits: targets in [0, 1], same shape as logits;
+ * max(z, 0) − z·t + log(1 + e^{−|z|}). Gradients for logits and targets. A target outside
+ * [0, 1] is an InvalidInputError at the next readback (PyTorch computes a value for it).
+ */
+export function bceWithLogits(logits: Tensor, targets: Tensor, opts?: { reduction?: Reduction }): Tensor {
+  return pointwiseLossOp('bceWithLogits', 'bce', logits, targets, ['logits', 'targets'], opts);
+}
+
+/** Logistic loss log(1 + e^{−y f}) with labels y ∈ {−1, +1} (others: InvalidInputError at the next readback), stable. */
+export function logisticLoss(f: Tensor, y: Tensor, opts?: { reduction?: Reduction }): Tensor {
+  return pointwiseLossOp('logisticLoss', 'logistic', f, y, ['f', 'labels'], opts);
 }
 
 /** SAM's importance weights for the logistic loss: λᵢ = σ(−yᵢ fᵢ), y ∈ {−1, +1}. No gradient. */
@@ -237,7 +303,24 @@ export function logisticImportanceWeights(f: Tensor, y: Tensor): Tensor {
   return pointwiseKernel('logisticImportanceWeights', 'logisticWeights', f, y, ['f', 'labels']);
 }
 
+/** `logisticLoss` and `logisticImportanceWeights` (no gradient) from one pass over f and y. */
+export function logisticLossWithWeights(f: Tensor, y: Tensor, opts?: { reduction?: Reduction }): { loss: Tensor; weights: Tensor } {
+  const op = 'logisticLossWithWeights';
+  const names: [string, string] = ['f', 'labels'];
+  const reduction = reductionOf(op, opts);
+  const rt = checkPair(op, f, y, names);
+  const err = pointwiseSite(rt, op, 'logistic', f, names);
+  const elems = empty(f.shape, rt);
+  const weights = empty(f.shape, rt);
+  rt.dispatch(LOGISTIC_WITH_WEIGHTS, {
+    buffers: { x: f.buffer(op), t: y.buffer(op), out: elems.buffer(), weights: weights.buffer(), error_flag: err.binding },
+    uniforms: params(f.size, 1, 1, 0, 1, 0, err.id),
+    workgroups: workgroups1d(f.size),
+  });
+  return { loss: pointwiseLoss(op, 'logistic', f, y, names, reduction, elems), weights };
+}
+
 /** Mean squared error (pred − target)², same shapes. */
-export function mseLoss(pred: Tensor, target: Tensor, opts: { reduction?: Reduction } = {}): Tensor {
-  return pointwiseLoss('mseLoss', 'mse', pred, target, ['pred', 'target'], opts.reduction ?? 'mean');
+export function mseLoss(pred: Tensor, target: Tensor, opts?: { reduction?: Reduction }): Tensor {
+  return pointwiseLossOp('mseLoss', 'mse', pred, target, ['pred', 'target'], opts);
 }

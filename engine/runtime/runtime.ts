@@ -2,6 +2,7 @@ import type { GpuDevice } from '../device/gpu-device.ts';
 import { SamgpuError } from '../device/errors.ts';
 import { BufferPool, type PooledBuffer } from './buffer-pool.ts';
 import { PipelineCache, type KernelSource, type Overrides } from './pipeline-cache.ts';
+import { DeviceErrorFlag, ERROR_FLAG_BYTES, type ErrorSite } from './error-flag.ts';
 
 /** A range of a pooled buffer (tensors that are views into a larger storage, e.g. flat parameters). */
 export interface BufferRange {
@@ -42,6 +43,7 @@ export class Runtime {
   readonly pool: BufferPool;
   readonly pipelines: PipelineCache;
   readonly maxDispatchesPerBatch: number;
+  readonly errorFlag: DeviceErrorFlag;
   #encoder: GPUCommandEncoder | null = null;
   #pass: GPUComputePassEncoder | null = null;
   /** Id of the batch being recorded; every batch with a smaller id has been submitted. */
@@ -61,6 +63,7 @@ export class Runtime {
     this.pool = new BufferPool(this.device);
     this.pipelines = new PipelineCache(this.device);
     this.maxDispatchesPerBatch = opts.maxDispatchesPerBatch ?? 256;
+    this.errorFlag = new DeviceErrorFlag(this.device);
     this.#uniformAlign = Math.max(16, this.device.limits.minUniformBufferOffsetAlignment);
     this.#arena = this.device.createBuffer({
       label: 'uniform arena',
@@ -127,6 +130,14 @@ export class Runtime {
     this.stats.dispatches++;
   }
 
+  /**
+   * For a kernel that validates its input: the error flag's binding (bind it as `error_flag`)
+   * and the site id its uniforms carry to `report_invalid` (see runtime/error-flag.ts).
+   */
+  errorSite(site: ErrorSite): { id: number; binding: Binding } {
+    return { id: this.errorFlag.site(site), binding: { buffer: this.errorFlag.buffer } };
+  }
+
   /** A pooled buffer holding `data` (uploads never take a buffer the open batch still uses). */
   upload(data: ArrayBufferView, bytes = data.byteLength): PooledBuffer {
     const pb = this.pool.acquire(Math.max(bytes, 4), this.#batch);
@@ -165,33 +176,83 @@ export class Runtime {
     this.gpu.throwIfFailed();
   }
 
-  /** Read `bytes` from a buffer: flushes, then waits for the GPU. */
+  /**
+   * Read `bytes` from a buffer: flushes, then waits for the GPU. When a validating kernel ran
+   * since the last check, the error flag rides along in the same staging buffer and an
+   * InvalidInputError is thrown if a kernel reported bad input.
+   */
   async read(src: PooledBuffer, bytes: number, offset = 0): Promise<ArrayBuffer> {
     const size = Math.max(4, Math.ceil(bytes / 4) * 4);
-    const cap = 2 ** Math.ceil(Math.log2(size));
-    const staging = this.#readStaging.get(cap)?.pop() ??
-      this.device.createBuffer({ label: 'readback', size: cap, usage: 0x01 | 0x08 /* MAP_READ | COPY_DST */ });
+    const withFlag = this.errorFlag.pending;
+    const flagAt = Math.ceil(size / 8) * 8; // mapped ranges start at multiples of 8
+    const total = withFlag ? flagAt + ERROR_FLAG_BYTES : size;
+    const staging = this.#staging(total);
     this.#closePass();
     src.lastBatch = this.#batch;
-    this.#openEncoder().copyBufferToBuffer(src.buffer, offset, staging, 0, size);
+    const enc = this.#openEncoder();
+    enc.copyBufferToBuffer(src.buffer, offset, staging, 0, size);
+    if (withFlag) {
+      enc.copyBufferToBuffer(this.errorFlag.buffer, 0, staging, flagAt, ERROR_FLAG_BYTES);
+      this.errorFlag.pending = false;
+    }
     this.flush();
+    let out: ArrayBuffer;
+    let flag: Uint32Array | null = null;
     try {
-      await staging.mapAsync(1 /* GPUMapMode.READ */, 0, size);
+      await staging.mapAsync(1 /* GPUMapMode.READ */, 0, total);
     } catch (e) {
       this.gpu.throwIfFailed();
       throw e;
     }
-    const out = staging.getMappedRange(0, size).slice(0, bytes);
-    staging.unmap();
-    let list = this.#readStaging.get(cap);
-    if (!list) this.#readStaging.set(cap, (list = []));
-    list.push(staging);
+    try {
+      out = staging.getMappedRange(0, size).slice(0, bytes);
+      if (withFlag) flag = new Uint32Array(staging.getMappedRange(flagAt, ERROR_FLAG_BYTES).slice(0));
+    } finally {
+      staging.unmap();
+      this.#recycle(staging);
+    }
     await this.gpu.check();
+    if (flag) this.errorFlag.check(flag);
     return out;
+  }
+
+  /**
+   * Throw the invalid input a kernel reported since the last check, if any (reads the 16-byte
+   * flag only when a validating kernel ran since then). Readbacks and `sync()` check too.
+   */
+  async checkErrors(): Promise<void> {
+    if (!this.errorFlag.pending) return;
+    const staging = this.#staging(ERROR_FLAG_BYTES);
+    this.#closePass();
+    this.#openEncoder().copyBufferToBuffer(this.errorFlag.buffer, 0, staging, 0, ERROR_FLAG_BYTES);
+    this.errorFlag.pending = false;
+    this.flush();
+    await staging.mapAsync(1, 0, ERROR_FLAG_BYTES);
+    const flag = new Uint32Array(staging.getMappedRange(0, ERROR_FLAG_BYTES).slice(0));
+    staging.unmap();
+    this.#recycle(staging);
+    this.errorFlag.check(flag);
+  }
+
+  #staging(bytes: number): GPUBuffer {
+    const cap = 2 ** Math.ceil(Math.log2(bytes));
+    return this.#readStaging.get(cap)?.pop() ??
+      this.device.createBuffer({ label: 'readback', size: cap, usage: 0x01 | 0x08 /* MAP_READ | COPY_DST */ });
+  }
+
+  #recycle(staging: GPUBuffer): void {
+    let list = this.#readStaging.get(staging.size);
+    if (!list) this.#readStaging.set(staging.size, (list = []));
+    list.push(staging);
   }
 
   /** Flush and wait until the GPU has finished everything submitted. */
   async sync(): Promise<void> {
+    if (this.errorFlag.pending) {
+      await this.checkErrors(); // its readback waits for everything submitted before it
+      await this.gpu.check();
+      return;
+    }
     this.flush();
     await this.device.queue.onSubmittedWorkDone();
     await this.gpu.check();
