@@ -141,6 +141,9 @@ export class Tensor {
     this.#storage.release();
     this.#storage = null;
     liveTensors--;
+    // The graph that made this tensor stays walkable (backward from a later result passes
+    // through disposed intermediates), but its saved tensors go once nothing can reach it.
+    this.node?.letGo();
     if (this.grad) {
       this.grad.dispose();
       this.grad = null;
