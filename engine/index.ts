@@ -6,7 +6,7 @@ export { Runtime, type RuntimeOptions } from './runtime/runtime.ts';
 export { InvalidInputError } from './runtime/error-flag.ts';
 export { setRuntime, getRuntime } from './runtime/current.ts';
 export { Tensor, tensor, empty, liveTensorCount, sizeOf, type Shape } from './tensor.ts';
-export { scope, keep } from './scope.ts';
+export { scope, keep, setAsyncScopeContext, hasAsyncScopeContext, type AsyncScopeContext } from './scope.ts';
 export { Rng } from './random.ts';
 export { noGrad, isGradEnabled } from './autograd/grad-mode.ts';
 export { backward } from './autograd/backward.ts';

@@ -1,5 +1,6 @@
 // Node entry point: the engine plus a device from Dawn's Node bindings.
 export * from './index.ts';
+import './scope-context.node.ts';
 import { createNodeDevice, type NodeDeviceOptions } from './device/gpu.node.ts';
 import { useDevice, type RuntimeOptions, type Runtime } from './index.ts';
 
