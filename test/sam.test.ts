@@ -84,6 +84,14 @@ describe('SAM on the GPU against a float64 reference (tiny MLP)', () => {
     assert.equal(sam.extraBytes >= sam.base.flat.total * 4, true);
   });
 
+  it("LSAM's 'last' selects the last parameterized layer's weight and bias, also when that layer is the model itself (a bare Linear)", () => {
+    const select = (m: E.nn.Module) => new SAM(m, new SGD(m.parameters(), { lr: 0.1 }), { rho: 0.1, perturb: 'last' }).perturbed;
+    assert.deepEqual(select(new Linear(3, 2)), ['weight', 'bias']);
+    assert.deepEqual(select(new Linear(3, 2, { bias: false })), ['weight']);
+    assert.deepEqual(select(mlp()), ['2.weight', '2.bias']);
+    assert.deepEqual(select(new Sequential(new Linear(3, 4), new Sequential(new Linear(4, 2), new ReLU()))), ['1.0.weight', '1.0.bias']);
+  });
+
   it('invalid rho, eta and empty parameter selections are refused clearly', () => {
     const model = mlp();
     const opt = new SGD(model.parameters(), { lr: 0.1 });

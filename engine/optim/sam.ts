@@ -320,10 +320,12 @@ function restoreBatchNorm(model: Module, states: boolean[]): void {
 function selector(p: NonNullable<SAMOptions['perturb']>, names: string[]): (name: string) => boolean {
   if (p === 'all') return () => true;
   if (p === 'last') {
-    // the last parameterized module: the prefix of the last parameter's name
+    // The last parameterized module: every parameter registered directly on the module that
+    // owns the last parameter (its dotted prefix; '' when the model is itself that layer, e.g.
+    // a bare Linear, whose weight and bias then are both perturbed).
     const last = names[names.length - 1];
-    const prefix = last.includes('.') ? last.slice(0, last.lastIndexOf('.') + 1) : last;
-    return (n) => (prefix === last ? n === last : n.startsWith(prefix) && !n.slice(prefix.length).includes('.'));
+    const prefix = last.slice(0, last.lastIndexOf('.') + 1);
+    return (n) => n.startsWith(prefix) && !n.slice(prefix.length).includes('.');
   }
   if (Array.isArray(p)) {
     const unknown = p.filter((n) => !names.includes(n));
