@@ -3,6 +3,7 @@ import type { PooledBuffer } from './runtime/buffer-pool.ts';
 import type { Runtime, BufferRange } from './runtime/runtime.ts';
 import { getRuntime } from './runtime/current.ts';
 import { trackTensor } from './scope.ts';
+import { bool, options, shapeArgs, show } from './args.ts';
 import type { TapeNode } from './autograd/tape-node.ts';
 
 /** A GPU buffer shared by a tensor and its views; returned to the pool when the last one goes. */
@@ -159,16 +160,78 @@ export function liveTensorCount(): number {
   return liveTensors;
 }
 
-/** An uninitialized tensor on the current runtime (contents are whatever the pool held). */
-export function empty(shape: Shape, rt: Runtime = getRuntime()): Tensor {
-  checkShape('empty', shape);
-  return new Tensor(new Storage(rt, rt.pool.acquire(Math.max(4, sizeOf(shape) * 4))), shape);
+/** An uninitialized tensor on the current runtime (contents are whatever the pool held): `empty([2, 3])` or `empty(2, 3)`. */
+export function empty(shape: Shape | number, ...rest: (number | Runtime)[]): Tensor {
+  const rt = rest.length && typeof rest[rest.length - 1] === 'object' ? (rest.pop() as Runtime) : getRuntime();
+  const shp = typeof shape === 'number' ? shapeArgs('empty', [shape, ...rest]) : rest.length ? shapeArgs('empty', [shape, ...rest]) : shape;
+  checkShape('empty', shp);
+  return new Tensor(new Storage(rt, rt.pool.acquire(Math.max(4, sizeOf(shp) * 4))), shp);
 }
 
-export function tensor(data: ArrayLike<number> | Float32Array, shape?: Shape, rt: Runtime = getRuntime()): Tensor {
-  const arr = data instanceof Float32Array ? data : Float32Array.from(data);
-  const shp = shape ?? [arr.length];
+/** Nested arrays of numbers, as `torch.tensor` takes them. */
+export type NestedArray = number | readonly NestedArray[];
+export type TensorData = NestedArray | ArrayLike<number> | ArrayBufferView;
+
+export interface TensorOptions {
+  /** Reshape the values to this shape (its size must match). */
+  shape?: Shape;
+  requiresGrad?: boolean;
+}
+
+/**
+ * A tensor from CPU values, like `torch.tensor`: a number (shape []), nested arrays (the shape
+ * is inferred; ragged ones are rejected), or flat values (a typed array or array) with an
+ * optional `shape`. The second argument is a shape or `{shape, requiresGrad}`.
+ */
+export function tensor(data: TensorData, shapeOrOptions?: Shape | TensorOptions, rt: Runtime = getRuntime()): Tensor {
+  let shape: Shape | undefined;
+  let requiresGrad = false;
+  if (Array.isArray(shapeOrOptions)) shape = shapeOrOptions;
+  else if (shapeOrOptions !== undefined) {
+    const o = options('tensor', shapeOrOptions, ['shape', 'requiresGrad'], 'a shape or options');
+    if (o.shape !== undefined && !Array.isArray(o.shape)) throw new SamgpuError(`tensor: shape must be an array of integers, got ${show(o.shape)}`);
+    shape = o.shape as Shape | undefined;
+    requiresGrad = bool('tensor', 'requiresGrad', o.requiresGrad, false);
+  }
+  const { values, inferred } = flattenData(data);
+  const shp = shape ?? inferred;
   checkShape('tensor', shp);
-  if (sizeOf(shp) !== arr.length) throw new SamgpuError(`tensor: ${arr.length} values do not fill shape ${fmtShape(shp)}`);
-  return new Tensor(new Storage(rt, rt.upload(arr)), shp);
+  if (sizeOf(shp) !== values.length) throw new SamgpuError(`tensor: ${values.length} values do not fill shape ${fmtShape(shp)}${inferred.length > 1 ? ` (the data has shape ${fmtShape(inferred)})` : ''}`);
+  const t = new Tensor(new Storage(rt, rt.upload(values)), shp);
+  t.requiresGrad = requiresGrad;
+  return t;
+}
+
+/** Values as float32 and the shape nested arrays imply ([n] for flat data, [] for a number). */
+function flattenData(data: TensorData): { values: Float32Array; inferred: number[] } {
+  if (data instanceof Float32Array) return { values: data, inferred: [data.length] };
+  if (typeof data === 'number') return { values: Float32Array.of(data), inferred: [] };
+  if (ArrayBuffer.isView(data) && !(data instanceof DataView)) {
+    const arr = data as unknown as ArrayLike<number | bigint>;
+    if (typeof arr[0] === 'bigint') return { values: Float32Array.from(arr as ArrayLike<bigint>, Number), inferred: [arr.length] };
+    return { values: Float32Array.from(arr as ArrayLike<number>), inferred: [arr.length] };
+  }
+  if (!Array.isArray(data)) throw new SamgpuError(`tensor: expected a number, nested arrays of numbers or a typed array, got ${show(data)}`);
+  // Shape from the first element at each depth; every other element must agree.
+  const inferred: number[] = [];
+  for (let d: unknown = data; Array.isArray(d); d = d[0]) inferred.push(d.length);
+  const values = new Float32Array(inferred.reduce((a, b) => a * b, 1));
+  let k = 0;
+  const walk = (v: unknown, depth: number, path: string): void => {
+    if (depth === inferred.length) {
+      if (typeof v !== 'number') {
+        throw new SamgpuError(`tensor: data${path} is ${Array.isArray(v) ? 'an array' : show(v)}, expected a number (shape ${fmtShape(inferred)} from the first elements)`);
+      }
+      values[k++] = v;
+      return;
+    }
+    if (!Array.isArray(v) || v.length !== inferred[depth]) {
+      throw new SamgpuError(
+        `tensor: ragged nested array: data${path} ${Array.isArray(v) ? `has ${v.length} elements` : `is ${show(v)}`}, expected ${inferred[depth]} (shape ${fmtShape(inferred)} from the first elements)`,
+      );
+    }
+    for (let i = 0; i < v.length; i++) walk(v[i], depth + 1, `${path}[${i}]`);
+  };
+  walk(data, 0, '');
+  return { values, inferred };
 }

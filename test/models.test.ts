@@ -6,6 +6,7 @@ import { crossEntropy } from '../engine/ops/loss.ts';
 import { saveStateDict, loadStateDict } from '../engine/io/state-dict.ts';
 import { Fixture } from './fixtures.ts';
 import { gpu, assertClose } from './helpers.ts';
+import { Linear, ReLU, Sequential } from '../engine/nn/index.ts';
 
 /** Load the fixture's `prefix.*` tensors as a state dict. */
 function stateFrom(fx: Fixture, prefix: string): Map<string, { shape: number[]; data: Float32Array }> {
@@ -81,6 +82,48 @@ describe('the paper\'s small CNN against PyTorch', () => {
     state.set('head.bias', { shape: [3], data: new Float32Array(3) });
     state.set('extra.weight', { shape: [1], data: new Float32Array(1) });
     assert.throws(() => model.loadStateDict(state), /unexpected keys extra.weight/);
+  });
+});
+
+describe('loadStateDict takes what users have', () => {
+  before(gpu);
+  const small = (seed: number) => new Sequential(new Linear(3, 2, { rng: new E.Rng(seed) }), new ReLU(), new Linear(2, 1, { rng: new E.Rng(seed + 1) }));
+
+  it('a Map, a plain object, another model\'s stateDict() (tensors) and parseSafetensors\' result', async () => {
+    const src = small(1);
+    const want = await Promise.all(src.parameters().map((p) => p.read()));
+    const plain: Record<string, { shape: number[]; data: number[] }> = {};
+    for (const [k, t] of src.stateDict()) plain[k] = { shape: [...t.shape], data: [...(await t.read())] };
+    const sources: [string, unknown][] = [
+      ['plain object of arrays', plain],
+      ['Map of {shape, data}', new Map(Object.entries(plain).map(([k, v]) => [k, { shape: v.shape, data: Float32Array.from(v.data) }]))],
+      ['stateDict() of tensors', src.stateDict()],
+      ['parseSafetensors result', E.parseSafetensors(await E.saveStateDict(src))],
+      ['plain object of tensors', Object.fromEntries(src.stateDict())],
+    ];
+    for (const [what, state] of sources) {
+      const dst = small(7);
+      dst.loadStateDict(state as never);
+      const got = await Promise.all(dst.parameters().map((p) => p.read()));
+      assert.deepEqual(got, want, what);
+    }
+  });
+
+  it('errors name the offending key; nothing is written when an entry is bad', async () => {
+    const dst = small(3);
+    const before = await dst.parameters()[0].read();
+    const good = Object.fromEntries([...small(4).stateDict()]);
+    const bad = (k: string, v: unknown) => ({ ...good, [k]: v });
+    assert.throws(() => dst.loadStateDict(bad('2.bias', [1]) as never), /loadStateDict: '2.bias' must be \{shape, data\} or a Tensor, got \[1\]/);
+    assert.throws(() => dst.loadStateDict(bad('2.bias', { shape: [1], data: 'x' }) as never), /loadStateDict: '2.bias' needs data \(a Float32Array or an array of numbers\), got "x"/);
+    assert.throws(() => dst.loadStateDict(bad('2.bias', { shape: [1], data: [1, 2] }) as never), /loadStateDict: '2.bias' has 2 values for shape \[1\] \(1 expected\)/);
+    assert.throws(() => dst.loadStateDict(bad('2.bias', null) as never), /loadStateDict: '2.bias' must be \{shape, data\} or a Tensor, got null/);
+    assert.throws(() => dst.loadStateDict(42 as never), /loadStateDict: expected a Map or a plain object/);
+    assert.throws(() => dst.loadStateDict(good, 'yes' as never), /loadStateDict: expected options as an object \{strict\}, got "yes"/);
+    assert.deepEqual(await dst.parameters()[0].read(), before, 'no partial load');
+    dst.loadStateDict({ '0.weight': good['0.weight'] }, false);
+    dst.loadStateDict({ '0.weight': good['0.weight'] }, { strict: false });
+    assert.throws(() => dst.loadStateDict({ '0.weight': good['0.weight'] }), /missing keys 0.bias, 2.weight, 2.bias/);
   });
 });
 

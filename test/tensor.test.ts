@@ -18,6 +18,38 @@ describe('tensors and the buffer pool', () => {
     assert.throws(() => E.tensor([1, 2], [2.5]), /tensor: invalid shape \[2.5\]/);
   });
 
+  it('nested arrays give their shape, as torch.tensor does; ragged ones and non-numbers are refused by position', async () => {
+    const t = E.tensor([[1, 2], [3, 4]]);
+    assert.deepEqual(t.shape, [2, 2]);
+    assert.deepEqual([...(await t.read())], [1, 2, 3, 4]);
+    assert.deepEqual(E.tensor([[[1], [2], [3]], [[4], [5], [6]]]).shape, [2, 3, 1]);
+    const scalar = E.tensor(3.5);
+    assert.deepEqual(scalar.shape, []);
+    assert.equal(await scalar.item(), 3.5);
+    assert.deepEqual(E.tensor([[], []]).shape, [2, 0]);
+    assert.deepEqual(E.tensor([]).shape, [0]);
+    assert.deepEqual(E.tensor([[1, 2], [3, 4]], [4]).shape, [4], 'an explicit shape reshapes');
+    assert.deepEqual([...(await E.tensor(new Int32Array([1, -2]), { requiresGrad: true }).read())], [1, -2]);
+    assert.equal(E.tensor([1, 2], { requiresGrad: true }).requiresGrad, true);
+    assert.throws(() => E.tensor([[1, 2], [3]]), /^SamgpuError: tensor: ragged nested array: data\[1\] has 1 elements, expected 2 \(shape \[2,2\] from the first elements\)$/);
+    assert.throws(() => E.tensor([[1, 2], 3]), /tensor: ragged nested array: data\[1\] is 3, expected 2/);
+    assert.throws(() => E.tensor([1, [2]]), /tensor: data\[1\] is an array, expected a number/);
+    assert.throws(() => E.tensor([[1, 'a']] as never), /tensor: data\[0\]\[1\] is "a", expected a number/);
+    assert.throws(() => E.tensor({ a: 1 } as never), /tensor: expected a number, nested arrays of numbers or a typed array, got an object/);
+    assert.throws(() => E.tensor([[1, 2], [3, 4]], [3]), /tensor: 4 values do not fill shape \[3\] \(the data has shape \[2,2\]\)/);
+    assert.throws(() => E.tensor([1], { shape: [1], grad: true } as never), /tensor: unknown option 'grad' \(known: shape, requiresGrad\)/);
+  });
+
+  it('factories take a shape as one array or as separate integers (torch.zeros(2, 3))', async () => {
+    assert.deepEqual(E.zeros(2, 3).shape, [2, 3]);
+    assert.deepEqual(E.ones([2, 3]).shape, [2, 3]);
+    assert.deepEqual([...(await E.ones(2, 2).read())], [1, 1, 1, 1]);
+    assert.deepEqual(E.empty(4, 1).shape, [4, 1]);
+    assert.deepEqual([...(await E.full(3, 7).read())], [7, 7, 7]);
+    assert.throws(() => E.zeros(2, 2.5), /zeros: a shape is non-negative integers/);
+    assert.throws(() => E.full(2, 3, 7 as never), /full: the third argument is a tensor whose device to use, got 7/);
+  });
+
   it('item() of a tensor with more than one element is rejected', async () => {
     await assert.rejects(() => E.tensor([1, 2]).item(), /item: tensor has 2 elements, expected 1/);
   });

@@ -1,6 +1,8 @@
 // A module's state dict to and from safetensors bytes (torchvision names, float32).
 import type { Module } from '../nn/module.ts';
 import { parseSafetensors, serializeSafetensors } from './safetensors.ts';
+import { SamgpuError } from '../device/errors.ts';
+import { bool, options, show } from '../args.ts';
 
 export async function saveStateDict(model: Module, metadata: Record<string, string> = {}): Promise<Uint8Array> {
   const entries = new Map<string, { shape: readonly number[]; data: Float32Array }>();
@@ -9,8 +11,12 @@ export async function saveStateDict(model: Module, metadata: Record<string, stri
 }
 
 /** Load weights (e.g. exported from torchvision) into `model`; errors name the key. */
-export function loadStateDict(model: Module, bytes: Uint8Array, opts: { strict?: boolean; source?: string } = {}): Record<string, string> {
-  const file = parseSafetensors(bytes, opts.source);
-  model.loadStateDict(file.tensors, opts.strict ?? true);
+export function loadStateDict(model: Module, bytes: Uint8Array | ArrayBuffer, opts?: { strict?: boolean; source?: string }): Record<string, string> {
+  const o = options('loadStateDict', opts, ['strict', 'source']);
+  if (!(bytes instanceof Uint8Array) && !(bytes instanceof ArrayBuffer)) {
+    throw new SamgpuError(`loadStateDict: expected the bytes of a safetensors file (Uint8Array or ArrayBuffer), got ${show(bytes)}; to load a Map or object of tensors use model.loadStateDict(state)`);
+  }
+  const file = parseSafetensors(bytes instanceof ArrayBuffer ? new Uint8Array(bytes) : bytes, o.source as string | undefined);
+  model.loadStateDict(file.tensors, bool('loadStateDict', 'strict', o.strict, true));
   return file.metadata;
 }

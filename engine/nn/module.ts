@@ -1,8 +1,43 @@
 // Module: the torch.nn.Module shape users know — parameters and buffers registered by name,
 // children, train()/eval(), stateDict()/loadStateDict().
 import { SamgpuError, fmtShape } from '../device/errors.ts';
-import type { Tensor } from '../tensor.ts';
+import { Tensor, sizeOf } from '../tensor.ts';
 import { keep } from '../scope.ts';
+import { bool, isPlainObject, options, show } from '../args.ts';
+
+/** One entry of a state dict: a tensor, or a shape and its values (row-major). */
+export type StateDictValue = Tensor | { readonly shape: readonly number[]; readonly data: ArrayLike<number> };
+/** What `loadStateDict` takes: a Map or plain object of entries, or `{tensors: Map}` (parseSafetensors' result). */
+export type StateDictSource =
+  | ReadonlyMap<string, StateDictValue>
+  | Readonly<Record<string, StateDictValue>>
+  | { readonly tensors: ReadonlyMap<string, StateDictValue>; readonly metadata?: Record<string, string> };
+
+function stateEntries(state: unknown): Map<string, StateDictValue> {
+  if (state instanceof Map) return state as Map<string, StateDictValue>;
+  if (isPlainObject(state)) {
+    const t = (state as { tensors?: unknown }).tensors;
+    if (t instanceof Map) return t as Map<string, StateDictValue>; // parseSafetensors' result
+    return new Map(Object.entries(state) as [string, StateDictValue][]);
+  }
+  throw new SamgpuError(`loadStateDict: expected a Map or a plain object from names to {shape, data} or tensors (or parseSafetensors' result), got ${show(state)}`);
+}
+
+/** The entry's shape, after checking it holds a shape and matching values. */
+function checkValue(key: string, v: unknown): readonly number[] {
+  if (v instanceof Tensor) return v.shape;
+  if (!v || typeof v !== 'object' || Array.isArray(v)) throw new SamgpuError(`loadStateDict: '${key}' must be {shape, data} or a Tensor, got ${show(v)}`);
+  const { shape, data } = v as { shape?: unknown; data?: unknown };
+  if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) {
+    throw new SamgpuError(`loadStateDict: '${key}' needs a shape (an array of non-negative integers), got ${show(shape)}`);
+  }
+  const typed = ArrayBuffer.isView(data) && !(data instanceof DataView) && !(data instanceof BigInt64Array) && !(data instanceof BigUint64Array);
+  const ok = typed || (Array.isArray(data) && data.every((x) => typeof x === 'number'));
+  if (!ok) throw new SamgpuError(`loadStateDict: '${key}' needs data (a Float32Array or an array of numbers), got ${show(data)}`);
+  const n = (data as ArrayLike<number>).length;
+  if (n !== sizeOf(shape)) throw new SamgpuError(`loadStateDict: '${key}' has ${n} values for shape ${fmtShape(shape)} (${sizeOf(shape)} expected)`);
+  return shape;
+}
 
 export abstract class Module {
   training = true;
@@ -79,23 +114,41 @@ export abstract class Module {
 
   /**
    * Copy values into the existing tensors (views into flat optimizer storage stay valid).
-   * strict: every key must match both ways. PyTorch's `num_batches_tracked` entries are ignored.
+   * `state`: a Map or a plain object from names to `{shape, data}` or tensors (another model's
+   * `stateDict()`), or `parseSafetensors`' result. strict (default true): every key must match
+   * both ways. PyTorch's `num_batches_tracked` entries are ignored. Everything is checked
+   * before anything is written; errors name the key.
    */
-  loadStateDict(state: Map<string, { shape: readonly number[]; data: Float32Array }>, strict = true): void {
+  loadStateDict(state: StateDictSource, strict: boolean | { strict?: boolean } = true): void {
+    const op = 'loadStateDict';
+    const isStrict = typeof strict === 'boolean' ? strict : bool(op, 'strict', options(op, strict, ['strict']).strict, true);
+    const entries = stateEntries(state);
     const own = this.stateDict();
-    const missing = [...own.keys()].filter((k) => !state.has(k));
-    const unexpected = [...state.keys()].filter((k) => !own.has(k) && !k.endsWith('num_batches_tracked'));
-    if (strict && (missing.length || unexpected.length)) {
-      throw new SamgpuError(`loadStateDict: ${missing.length ? `missing keys ${missing.join(', ')}` : ''}${missing.length && unexpected.length ? '; ' : ''}${unexpected.length ? `unexpected keys ${unexpected.join(', ')}` : ''}`);
+    const missing = [...own.keys()].filter((k) => !entries.has(k));
+    const unexpected = [...entries.keys()].filter((k) => !own.has(k) && !k.endsWith('num_batches_tracked'));
+    if (isStrict && (missing.length || unexpected.length)) {
+      throw new SamgpuError(`${op}: ${missing.length ? `missing keys ${missing.join(', ')}` : ''}${missing.length && unexpected.length ? '; ' : ''}${unexpected.length ? `unexpected keys ${unexpected.join(', ')}` : ''}`);
     }
+    const writes: [Tensor, StateDictValue][] = [];
     for (const [k, t] of own) {
-      const src = state.get(k);
-      if (!src) continue;
-      if (src.shape.length !== t.shape.length || src.shape.some((d, i) => d !== t.shape[i])) {
-        throw new SamgpuError(`loadStateDict: '${k}' has shape ${fmtShape(src.shape)}, the model expects ${fmtShape(t.shape)}`);
+      const src = entries.get(k);
+      if (src === undefined) continue;
+      const shape = checkValue(k, src);
+      if (shape.length !== t.shape.length || shape.some((d, i) => d !== t.shape[i])) {
+        throw new SamgpuError(`${op}: '${k}' has shape ${fmtShape(shape)}, the model expects ${fmtShape(t.shape)}`);
       }
-      const s = t.storage('loadStateDict');
-      s.rt.write(s.buf, t.offset * 4, src.data);
+      writes.push([t, src]);
+    }
+    for (const [t, src] of writes) {
+      const s = t.storage(op);
+      if (src instanceof Tensor) {
+        const from = src.storage(op);
+        if (from.rt !== s.rt) throw new SamgpuError(`${op}: tensor for '${t.name}' lives on another device`);
+        s.rt.copy(from.buf, s.buf, t.size * 4, src.offset * 4, t.offset * 4);
+      } else {
+        const d = src.data;
+        s.rt.write(s.buf, t.offset * 4, d instanceof Float32Array ? d : Float32Array.from(d));
+      }
     }
   }
 

@@ -3,7 +3,8 @@ import source from '../../shaders/elementwise.wgsl';
 import { SamgpuError, fmtShape } from '../device/errors.ts';
 import type { KernelSource } from '../runtime/pipeline-cache.ts';
 import { Uniforms } from '../runtime/uniforms.ts';
-import { empty, type Tensor } from '../tensor.ts';
+import { empty, Tensor, type Shape } from '../tensor.ts';
+import { shapeArgs, show } from '../args.ts';
 import { record } from '../autograd/record.ts';
 import { workgroups1d } from './util.ts';
 import { mul, div, sub, binaryKernel } from './binary.ts';
@@ -109,9 +110,18 @@ export function powScalar(x: Tensor, p: number): Tensor {
   return record('powScalar', y, [x], [x], ([xs]) => (g) => [mul(g, unaryKernel('affine', unaryKernel('powScalar', xs, p - 1), p, 0))]);
 }
 
-export function full(shape: readonly number[], value: number, like?: Tensor): Tensor {
+/** A shape as one array or separate integers, then optionally a tensor whose device to use. */
+function shapeAndLike(op: string, args: unknown[]): [number[], Tensor | undefined] {
+  const like = args.length > 1 && args[args.length - 1] instanceof Tensor ? (args.pop() as Tensor) : undefined;
+  return [shapeArgs(op, args), like];
+}
+
+/** torch.full: `full([2, 3], 7)` (or `full(3, 7)` for [3]); `like` picks the device. */
+export function full(shape: Shape | number, value: number, like?: Tensor): Tensor {
+  const shp = shapeArgs('full', [shape]);
   finite('full', 'the fill value', value);
-  const out = like ? empty(shape, like.rt) : empty(shape);
+  if (like !== undefined && !(like instanceof Tensor)) throw new SamgpuError(`full: the third argument is a tensor whose device to use, got ${show(like)} (full takes one shape array: full([2, 3], value))`);
+  const out = like ? empty(shp, like.rt) : empty(shp);
   const u = new Uniforms().u32(out.size, out.rank).f32(value, 0).build();
   out.rt.dispatch(FILL, {
     buffers: { out: out.buffer() },
@@ -145,12 +155,16 @@ export function copyInto(target: Tensor, x: Tensor): void {
   target.rt.dispatch(COPY_INTO, { buffers: { a: x.buffer('copyInto'), out: target.buffer('copyInto') }, uniforms: u, workgroups: workgroups1d(target.size) });
 }
 
-export function zeros(shape: readonly number[], like?: Tensor): Tensor {
-  return full(shape, 0, like);
+/** torch.zeros: `zeros([2, 3])` or `zeros(2, 3)`; a last tensor argument picks the device. */
+export function zeros(shape: Shape | number, ...rest: (number | Tensor)[]): Tensor {
+  const [shp, like] = shapeAndLike('zeros', [shape, ...rest]);
+  return full(shp, 0, like);
 }
 
-export function ones(shape: readonly number[], like?: Tensor): Tensor {
-  return full(shape, 1, like);
+/** torch.ones: `ones([2, 3])` or `ones(2, 3)`; a last tensor argument picks the device. */
+export function ones(shape: Shape | number, ...rest: (number | Tensor)[]): Tensor {
+  const [shp, like] = shapeAndLike('ones', [shape, ...rest]);
+  return full(shp, 1, like);
 }
 
 export function zerosLike(t: Tensor): Tensor {
