@@ -1,4 +1,8 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createNodeDevice } from '../engine/device/gpu.node.ts';
 import { Runtime } from '../engine/index.ts';
 import source from '../shaders/elementwise.wgsl';
@@ -46,5 +50,36 @@ describe('device', () => {
     dev.destroy();
     await new Promise((r) => setTimeout(r, 10));
     await assert.rejects(() => rt.read(b, 8), /destroyed|lost|GPU/);
+  });
+
+  it("hides Dawn's 'maxDynamic…BuffersPerPipelineLayout artificially reduced' noise at init and keeps real warnings", function () {
+    this.timeout(60_000);
+    const dir = mkdtempSync(join(tmpdir(), 'samgpu-noise-'));
+    try {
+      const script = join(dir, 'child.ts');
+      const root = new URL('..', import.meta.url).pathname;
+      writeFileSync(script, [
+        `import fs from 'node:fs';`,
+        `import { init } from '${root}engine/node.ts';`,
+        `import { withDriverNoiseFiltered } from '${root}engine/device/driver-noise.node.ts';`,
+        `const rt = await init();`,
+        `console.log('device', rt.gpu.describe());`,
+        // a native-style write of noise and of a real warning inside the filtered window
+        `await withDriverNoiseFiltered(async () => { fs.writeSync(2, 'Warning: maxDynamicStorageBuffersPerPipelineLayout artificially reduced from 1000000 to 16 to fit dynamic offset allocation limit.\\nWarning: a real driver warning\\n'); });`,
+        `console.error('after');`,
+      ].join('\n'));
+      // stderr to a file: Node's own child pipes are sockets, which cannot be reopened (see driver-noise.node.ts)
+      const errFile = join(dir, 'stderr.txt');
+      const errFd = openSync(errFile, 'w');
+      const r = spawnSync(process.execPath, ['--import', `${root}scripts/register-loader.mjs`, script], { stdio: ['ignore', 'pipe', errFd], encoding: 'utf8', env: { ...process.env, SAMGPU_DRIVER_NOISE: '' } });
+      closeSync(errFd);
+      const err = readFileSync(errFile, 'utf8');
+      assert.equal(r.status, 0, err);
+      assert.match(r.stdout, /^device /);
+      assert.doesNotMatch(err + r.stdout, /artificially reduced/);
+      assert.equal(err, 'Warning: a real driver warning\nafter\n');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -2,6 +2,7 @@
 import os from 'node:os';
 import { create, globals } from 'webgpu';
 import { GpuDevice, type DeviceOptions } from './gpu-device.ts';
+import { withDriverNoiseFiltered } from './driver-noise.node.ts';
 
 // Trap 1 of webgpu 0.6.2: if the object create() returns is garbage-collected while a device
 // lives, the process aborts or hangs. Module scope keeps it alive for the process's life.
@@ -14,6 +15,12 @@ export interface NodeDeviceOptions extends DeviceOptions {
    * nice 19 a 1024³ matmul runs ~1.6× faster on 2 cores. Only the calling thread is affected.
    */
   lowerMainThreadPriority?: boolean;
+  /**
+   * Hide Dawn's "maxDynamic…BuffersPerPipelineLayout artificially reduced" lines, printed from
+   * native code while the adapter is acquired; other output is kept (default true; see
+   * driver-noise.node.ts for where this is possible).
+   */
+  filterDriverNoise?: boolean;
 }
 
 export function nodeGpu(): GPU {
@@ -25,7 +32,8 @@ export function nodeGpu(): GPU {
 }
 
 export async function createNodeDevice(opts: NodeDeviceOptions = {}): Promise<GpuDevice> {
-  const dev = await GpuDevice.create(nodeGpu(), opts);
+  const gpu = nodeGpu();
+  const dev = opts.filterDriverNoise === false ? await GpuDevice.create(gpu, opts) : await withDriverNoiseFiltered(() => GpuDevice.create(gpu, opts));
   if (dev.info.isSoftware && (opts.lowerMainThreadPriority ?? true)) {
     try {
       os.setPriority(19);
