@@ -124,6 +124,31 @@ describe('losses: softmax, log-softmax, cross-entropy, BCE, logistic, MSE, impor
     assert.ok(g.slice(0, 3).every(Number.isFinite) && g.slice(3).every(Number.isNaN), `gradient ${g}`);
   });
 
+  it('crossEntropyWithWeights and logisticLossWithWeights give the loss and λ from one pass, matching float64 and the two-call results bit for bit', async () => {
+    const rt = await gpu();
+    for (const [n, c, eps] of [[9, 4, 0], [6, 300, 0.1]] as const) {
+      const [x, xr] = pair([n, c], n + c, -6, 6);
+      const [y, yl] = labelsFor(n, c, 2);
+      for (const r of REDUCTIONS) {
+        const d0 = rt.stats.dispatches;
+        const both = L.crossEntropyWithWeights(x, y, { reduction: r, labelSmoothing: eps });
+        if (r === 'none') assert.equal(rt.stats.dispatches - d0, 1, 'one kernel for the loss and λ');
+        await assertTensorClose(both.loss, R.crossEntropy(xr, yl, r, eps), 1e-5, `CE ${r} ε=${eps}`);
+        await assertTensorClose(both.weights, R.softmaxImportanceWeights(xr, yl), 1e-5, `λ ${r}`);
+        assert.deepEqual(await both.loss.read(), await L.crossEntropy(x, y, { reduction: r, labelSmoothing: eps }).read(), 'loss as crossEntropy');
+        assert.deepEqual(await both.weights.read(), await L.softmaxImportanceWeights(x, y).read(), 'λ as softmaxImportanceWeights');
+      }
+      assert.equal(L.crossEntropyWithWeights(x, y).weights.requiresGrad, false);
+    }
+    await gradCheck({ name: 'CE with weights', shapes: [[5, 3]], gpu: (a) => L.crossEntropyWithWeights(a, E.tensor([0, 2, 1, 1, 0], [5])).loss, ref: (a) => R.crossEntropy(a, [0, 2, 1, 1, 0]) });
+    const [f, fr] = pair([7], 3, -4, 4);
+    const [yy, yr] = pm1(7, 1);
+    const lw = L.logisticLossWithWeights(f, yy, { reduction: 'sum' });
+    await assertTensorClose(lw.loss, R.logisticLoss(fr, yr, 'sum'), 1e-5, 'logistic with weights: loss');
+    await assertTensorClose(lw.weights, R.logisticImportanceWeights(fr, yr), 1e-5, 'logistic with weights: λ');
+    await gradCheck({ name: 'logistic with weights', shapes: [[7]], gpu: (a) => L.logisticLossWithWeights(a, yy).loss, ref: (a) => R.logisticLoss(a, yr) });
+  });
+
   it('BCE-with-logits, logistic and MSE losses match float64 for every reduction (stable at ±50)', async () => {
     for (const [lo, hi] of [[-4, 4], [-50, 50]]) {
       const [z, zr] = pair([5, 3], 21, lo, hi);

@@ -9,7 +9,7 @@ import type { Tensor } from '../../engine/tensor.ts';
 import { keep, scope } from '../../engine/scope.ts';
 import { backward } from '../../engine/autograd/backward.ts';
 import { noGrad } from '../../engine/autograd/grad-mode.ts';
-import { crossEntropy, softmaxImportanceWeights } from '../../engine/ops/loss.ts';
+import { crossEntropyWithWeights } from '../../engine/ops/loss.ts';
 import { concat } from '../../engine/ops/layout.ts';
 import type { Module } from '../../engine/nn/module.ts';
 import type { SAM } from '../../engine/optim/sam.ts';
@@ -68,17 +68,16 @@ export async function evaluateImportance(
       const { x, y } = gather(split, idx, s, e);
       sam.base.zeroGrad();
       losses.push(keep(scope(() => {
-        const logits = model.forward(x);
-        real.push(keep(noGrad(() => softmaxImportanceWeights(logits, y))));
-        const l = crossEntropy(logits, y);
+        const { loss: l, weights } = crossEntropyWithWeights(model.forward(x), y); // loss and λ from one pass
+        real.push(keep(weights));
         backward(l);
         return l;
       })));
       sam.ascend();
       noGrad(() => scope(() => {
-        const logits = model.forward(x);
-        phantom.push(keep(softmaxImportanceWeights(logits, y)));
-        phantomLosses.push(keep(crossEntropy(logits, y)));
+        const { loss, weights } = crossEntropyWithWeights(model.forward(x), y);
+        phantom.push(keep(weights));
+        phantomLosses.push(keep(loss));
       }));
       sam.restore();
       sizes.push(e - s);
