@@ -3,7 +3,8 @@
 // This file sits one layer above the tape (it uses ops to add gradients).
 import { SamgpuError, fmtShape } from '../device/errors.ts';
 import { keep, scope } from '../scope.ts';
-import type { Tensor } from '../tensor.ts';
+import { Tensor } from '../tensor.ts';
+import { bool, isPlainObject, positional, show } from '../args.ts';
 import { noGrad } from './grad-mode.ts';
 import { binaryKernel } from '../ops/binary.ts';
 import { addInto, full, unaryKernel } from '../ops/elementwise.ts';
@@ -36,14 +37,29 @@ export interface BackwardOptions {
  * `.grad` (as PyTorch does: call `zeroGrad` between steps). `root` must be a scalar unless
  * `grad` (the gradient of some downstream scalar w.r.t. root) is given.
  */
-export function backward(root: Tensor, grad?: Tensor, opts: BackwardOptions = {}): void {
+export function backward(root: Tensor, grad?: Tensor | null | BackwardOptions, retainGraph?: boolean | BackwardOptions, createGraph?: false): void {
+  // PyTorch's tensor.backward(gradient, retain_graph, create_graph), or {retainGraph} in place
+  // of the gradient or after it.
+  let g0: unknown = grad;
+  let rest: unknown[] = [retainGraph, createGraph];
+  if (isPlainObject(grad)) {
+    if (rest.some((v) => v !== undefined)) throw new SamgpuError('backward: an options object must come last');
+    g0 = undefined;
+    rest = [grad];
+  }
+  const o = positional('backward', rest, ['retainGraph', 'createGraph']);
+  if (bool('backward', 'createGraph', o.createGraph, false)) throw new SamgpuError('backward: createGraph (gradients of gradients) is not supported');
+  const opts: BackwardOptions = { retainGraph: bool('backward', 'retainGraph', o.retainGraph, false) };
+  if (!(root instanceof Tensor)) throw new SamgpuError(`backward: expected a tensor to differentiate, got ${show(root)}`);
+  if (g0 != null && !(g0 instanceof Tensor)) throw new SamgpuError(`backward: the gradient must be a Tensor, got ${show(g0)}`);
+  const gradient = (g0 ?? null) as Tensor | null;
   if (!root.requiresGrad) throw new SamgpuError(`backward: tensor ${fmtShape(root.shape)} does not require grad (no recorded op leads to it)`);
-  if (!grad && root.size !== 1) throw new SamgpuError(`backward: root must be a scalar, got ${fmtShape(root.shape)}; pass a gradient`);
-  if (grad && grad.size !== root.size) throw new SamgpuError(`backward: gradient ${fmtShape(grad.shape)} does not match root ${fmtShape(root.shape)}`);
+  if (!gradient && root.size !== 1) throw new SamgpuError(`backward: root must be a scalar, got ${fmtShape(root.shape)}; pass a gradient`);
+  if (gradient && gradient.size !== root.size) throw new SamgpuError(`backward: gradient ${fmtShape(gradient.shape)} does not match root ${fmtShape(root.shape)}`);
   noGrad(() => {
     const order = topoOrder(root);
     const grads = new Map<Tensor, Tensor>();
-    grads.set(root, grad ? grad.view(root.shape) : full(root.shape, 1, root));
+    grads.set(root, gradient ? gradient.view(root.shape) : full(root.shape, 1, root));
     for (let i = order.length - 1; i >= 0; i--) {
       const t = order[i];
       const g = grads.get(t);

@@ -5,7 +5,8 @@ import { SamgpuError, fmtShape } from '../device/errors.ts';
 import type { KernelSource } from '../runtime/pipeline-cache.ts';
 import { Runtime, type Binding } from '../runtime/runtime.ts';
 import { Uniforms } from '../runtime/uniforms.ts';
-import { empty, type Tensor } from '../tensor.ts';
+import { empty, Tensor } from '../tensor.ts';
+import { bool, positional, show } from '../args.ts';
 import { record } from '../autograd/record.ts';
 import { workgroups1d } from './util.ts';
 
@@ -19,6 +20,7 @@ const BWD_TRAIN = kernel('bn_bwd_apply_train');
 const BWD_EVAL = kernel('bn_bwd_apply_eval');
 
 export interface BatchNormOptions {
+  /** false when omitted in a call, as F.batch_norm (nn.BatchNorm layers pass their mode) */
   training: boolean;
   /** weight of the new batch statistic in the running average (default 0.1) */
   momentum?: number;
@@ -78,11 +80,27 @@ export function batchNorm(
   x: Tensor,
   runningMean: Tensor | null,
   runningVar: Tensor | null,
-  weight: Tensor | null,
-  bias: Tensor | null,
-  opts: BatchNormOptions,
+  weight?: Tensor | null | Partial<BatchNormOptions>,
+  bias?: Tensor | null | Partial<BatchNormOptions>,
+  trainingArg?: boolean | Partial<BatchNormOptions>,
+  momentum?: number,
+  eps?: number,
 ): Tensor {
   const op = 'batchNorm';
+  // F.batch_norm(input, running_mean, running_var, weight, bias, training, momentum, eps), or
+  // an options object from any position after the running statistics.
+  const a = positional(op, [weight, bias, trainingArg, momentum, eps], ['weight', 'bias', 'training', 'momentum', 'eps'], ['updateRunningStats']);
+  for (const k of ['weight', 'bias'] as const) {
+    if (a[k] != null && !(a[k] instanceof Tensor)) throw new SamgpuError(`${op}: ${k} must be a Tensor or null, got ${show(a[k])}`);
+  }
+  weight = (a.weight ?? null) as Tensor | null;
+  bias = (a.bias ?? null) as Tensor | null;
+  const opts: BatchNormOptions = {
+    training: bool(op, 'training', a.training, false),
+    momentum: a.momentum as number | undefined,
+    eps: a.eps as number | undefined,
+    updateRunningStats: bool(op, 'updateRunningStats', a.updateRunningStats, true),
+  };
   const d = validate(x, runningMean, runningVar, weight, bias, opts);
   const rt = x.rt;
   const u = params(d, opts.eps ?? 1e-5, opts.momentum ?? 0.1);

@@ -11,7 +11,7 @@ import { Runtime } from '../runtime/runtime.ts';
 import { Uniforms } from '../runtime/uniforms.ts';
 import { empty, type Tensor } from '../tensor.ts';
 import { record } from '../autograd/record.ts';
-import { sameRuntime, workgroups1d } from './util.ts';
+import { optionalTensorThen, sameRuntime, workgroups1d } from './util.ts';
 import { matmulKernel } from './matmul.ts';
 import { sum } from './reduce.ts';
 import { unaryKernel, zeros } from './elementwise.ts';
@@ -89,7 +89,7 @@ export function conv2dConfig(rt: Runtime, channelsPerGroup: number, summedChanne
 
 function pairOf(op: string, name: string, v: number | [number, number] | undefined, dflt: number, min: number): [number, number] {
   const p: [number, number] = v === undefined ? [dflt, dflt] : typeof v === 'number' ? [v, v] : [v[0], v[1]];
-  if (p.length !== 2 || p.some((d) => !Number.isInteger(d) || d < min)) {
+  if ((Array.isArray(v) && v.length !== 2) || p.some((d) => !Number.isInteger(d) || d < min)) {
     throw new SamgpuError(`${op}: ${name} must be an integer ≥ ${min} or a pair of them, got ${JSON.stringify(v)}`);
   }
   return p;
@@ -268,9 +268,17 @@ function pointwiseBackward(dy: Tensor, x: Tensor, weight: Tensor, g: Conv2dGeome
   return [dx, dw];
 }
 
-/** x [N, Cin, H, W], weight [Cout, Cin/groups, kH, kW], bias [Cout] or null → [N, Cout, Ho, Wo] (PyTorch's F.conv2d). */
-export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, opts?: Conv2dOptions): Tensor {
-  return convOp(x, weight, bias ?? null, opts, false);
+type Pair = number | [number, number];
+const CONV_ARGS = ['stride', 'padding', 'dilation', 'groups'];
+
+/**
+ * x [N, Cin, H, W], weight [Cout, Cin/groups, kH, kW], bias [Cout] or null → [N, Cout, Ho, Wo]
+ * (PyTorch's F.conv2d). After bias: PyTorch's positional stride, padding, dilation, groups, or
+ * an options object (which may also stand in for the bias).
+ */
+export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null | Conv2dOptions, stride?: Pair | Conv2dOptions, padding?: Pair, dilation?: Pair, groups?: number): Tensor {
+  const a = optionalTensorThen('conv2d', 'bias', bias, [stride, padding, dilation, groups], CONV_ARGS);
+  return convOp(x, weight, a.tensor, a.opts, false);
 }
 
 /**
@@ -278,8 +286,9 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, opts?: C
  * the output instead of two) — the same values and gradients bit for bit: the backward masks
  * the gradient where the output is not > 0, which is where the pre-activation is not > 0.
  */
-export function conv2dRelu(x: Tensor, weight: Tensor, bias?: Tensor | null, opts?: Conv2dOptions): Tensor {
-  return convOp(x, weight, bias ?? null, opts, true);
+export function conv2dRelu(x: Tensor, weight: Tensor, bias?: Tensor | null | Conv2dOptions, stride?: Pair | Conv2dOptions, padding?: Pair, dilation?: Pair, groups?: number): Tensor {
+  const a = optionalTensorThen('conv2dRelu', 'bias', bias, [stride, padding, dilation, groups], CONV_ARGS);
+  return convOp(x, weight, a.tensor, a.opts, true);
 }
 
 function convOp(x: Tensor, weight: Tensor, b: Tensor | null, opts: Conv2dOptions | undefined, relu: boolean): Tensor {

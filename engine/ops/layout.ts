@@ -7,6 +7,7 @@ import { Uniforms } from '../runtime/uniforms.ts';
 import { empty, type Shape, type Tensor } from '../tensor.ts';
 import { record } from '../autograd/record.ts';
 import { checkRank, contiguousStrides, normAxes, sameRuntime, workgroups1d, MAX_RANK } from './util.ts';
+import { show } from '../args.ts';
 
 const GATHER: KernelSource = { name: 'layout.wgsl', code: source, entry: 'gather' };
 const PLACE: KernelSource = { name: 'layout.wgsl', code: source, entry: 'place' };
@@ -43,7 +44,15 @@ function checkInt(op: string, name: string, v: number): void {
  * PyTorch's F.pad with a constant: pads = [left, right, top, bottom, …], pairs from the last
  * dim backward. Negative pads crop, as in PyTorch.
  */
-export function pad(x: Tensor, pads: number[], value = 0): Tensor {
+export function pad(x: Tensor, pads: readonly number[], modeOrValue: number | 'constant' = 0, value?: number): Tensor {
+  // F.pad(input, pad, mode='constant', value=0): a mode string may come before the value.
+  if (typeof modeOrValue === 'string') {
+    if (modeOrValue !== 'constant') throw new SamgpuError(`pad: mode '${modeOrValue}' is not supported (only 'constant'; input ${fmtShape(x.shape)})`);
+    modeOrValue = value ?? 0;
+  } else if (value !== undefined) throw new SamgpuError(`pad: a fourth argument (value) needs the mode 'constant' as the third, got ${show(modeOrValue)}`);
+  const fill = modeOrValue;
+  if (typeof fill !== 'number') throw new SamgpuError(`pad: the value must be a number, got ${show(fill)}`);
+  if (!Array.isArray(pads as unknown)) throw new SamgpuError(`pad: pads must be an array [left, right, top, bottom, …], got ${show(pads)}`);
   checkRank('pad', x);
   if (pads.length % 2 || pads.length > 2 * x.rank) {
     throw new SamgpuError(`pad: pads [${pads}] must be pairs for at most the ${x.rank} dims of ${fmtShape(x.shape)}`);
@@ -57,7 +66,7 @@ export function pad(x: Tensor, pads: number[], value = 0): Tensor {
     outShape[d] += pads[2 * k] + pads[2 * k + 1];
     if (outShape[d] < 0) throw new SamgpuError(`pad: pads [${pads}] leave dim ${d} of ${fmtShape(x.shape)} with size ${outShape[d]}`);
   }
-  const out = gather('pad', x, outShape, before.map((b) => -b), value);
+  const out = gather('pad', x, outShape, before.map((b) => -b), fill);
   return record('pad', out, [x], [], () => (g) => [gather('pad', g, x.shape, before)]);
 }
 
@@ -80,8 +89,9 @@ export function slice(x: Tensor, axis: number, start: number, end: number): Tens
   return record('slice', out, [x], [], () => (g) => [gather('slice', g, x.shape, offset.map((o) => -o))]);
 }
 
-/** Concatenate along `axis` (negative counts from the end); all other dims must agree. */
-export function concat(tensors: Tensor[], axis: number): Tensor {
+/** Concatenate along `axis` (default 0, as torch.cat; negative counts from the end); all other dims must agree. */
+export function concat(tensors: readonly Tensor[], axis = 0): Tensor {
+  if (!Array.isArray(tensors as unknown)) throw new SamgpuError(`concat: expected an array of tensors, got ${show(tensors)}`);
   if (tensors.length === 0) throw new SamgpuError('concat: no tensors given');
   const first = tensors[0];
   checkRank('concat', first);
@@ -110,6 +120,6 @@ export function concat(tensors: Tensor[], axis: number): Tensor {
       workgroups: workgroups1d(t.size),
     });
   });
-  return record('concat', out, tensors, [], () => (g) =>
+  return record('concat', out, [...tensors], [], () => (g) =>
     tensors.map((t, k) => (t.requiresGrad ? gather('concat', g, t.shape, offsetOf(k)) : null)));
 }

@@ -10,6 +10,7 @@ import { empty, type Tensor } from '../tensor.ts';
 import { record } from '../autograd/record.ts';
 import { noGrad } from '../autograd/grad-mode.ts';
 import { workgroups1d } from './util.ts';
+import { bool, intOrPair, positional, show } from '../args.ts';
 import { mean } from './reduce.ts';
 
 const kernel = (entry: string): KernelSource => ({ name: 'pool.wgsl', code: source, entry });
@@ -115,8 +116,37 @@ function gatherBackward(op: string, src: KernelSource, g: Geometry, grad: Tensor
   return dx;
 }
 
-/** Max pooling; padding counts as -inf. The gradient goes to the first maximum of each window. */
-export function maxPool2d(x: Tensor, kernelSize: number | [number, number], opts: Pool2dOptions = {}): Tensor {
+type Pair = number | [number, number];
+
+/**
+ * F.max_pool2d's trailing arguments: positional (stride, padding, dilation, ceilMode,
+ * returnIndices) or options; stride defaults to the kernel size.
+ */
+function maxPoolArgs(args: unknown[]): Pool2dOptions {
+  const o = positional('maxPool2d', args, ['stride', 'padding', 'dilation', 'ceilMode', 'returnIndices']);
+  if (bool('maxPool2d', 'returnIndices', o.returnIndices, false)) throw new SamgpuError('maxPool2d: returnIndices is not supported (the indices stay on the GPU for the backward)');
+  bool('maxPool2d', 'ceilMode', o.ceilMode, false);
+  return { stride: intOrPair('maxPool2d', 'stride', o.stride ?? undefined), padding: intOrPair('maxPool2d', 'padding', o.padding), dilation: intOrPair('maxPool2d', 'dilation', o.dilation), ceilMode: o.ceilMode as boolean | undefined };
+}
+
+/** F.avg_pool2d's trailing arguments: positional (stride, padding, ceilMode, countIncludePad, divisorOverride) or options. */
+function avgPoolArgs(args: unknown[]): AvgPool2dOptions {
+  const o = positional('avgPool2d', args, ['stride', 'padding', 'ceilMode', 'countIncludePad', 'divisorOverride']);
+  if (o.divisorOverride !== undefined && o.divisorOverride !== null) throw new SamgpuError(`avgPool2d: divisorOverride is not supported, got ${show(o.divisorOverride)}`);
+  return {
+    stride: intOrPair('avgPool2d', 'stride', o.stride ?? undefined),
+    padding: intOrPair('avgPool2d', 'padding', o.padding),
+    ceilMode: bool('avgPool2d', 'ceilMode', o.ceilMode, false),
+    countIncludePad: bool('avgPool2d', 'countIncludePad', o.countIncludePad, true),
+  };
+}
+
+/**
+ * Max pooling (PyTorch's F.max_pool2d: `maxPool2d(x, 3, 2)` or `maxPool2d(x, 3, {stride: 2})`);
+ * padding counts as -inf. The gradient goes to the first maximum of each window.
+ */
+export function maxPool2d(x: Tensor, kernelSize: Pair, stride?: Pair | null | Pool2dOptions, padding?: Pair, dilation?: Pair, ceilMode?: boolean, returnIndices?: false): Tensor {
+  const opts = maxPoolArgs([stride, padding, dilation, ceilMode, returnIndices]);
   const g = windowGeometry('maxPool2d', x, kernelSize, opts);
   const out = empty(outShape(x, g), x.rt);
   const argmax = empty(out.shape, x.rt);
@@ -126,8 +156,9 @@ export function maxPool2d(x: Tensor, kernelSize: number | [number, number], opts
   return out;
 }
 
-/** Average pooling (PyTorch's divisor rules; no divisor override). */
-export function avgPool2d(x: Tensor, kernelSize: number | [number, number], opts: AvgPool2dOptions = {}): Tensor {
+/** Average pooling (PyTorch's F.avg_pool2d and its divisor rules; no divisor override). */
+export function avgPool2d(x: Tensor, kernelSize: Pair, stride?: Pair | null | AvgPool2dOptions, padding?: Pair, ceilMode?: boolean, countIncludePad?: boolean, divisorOverride?: null): Tensor {
+  const opts = avgPoolArgs([stride, padding, ceilMode, countIncludePad, divisorOverride]);
   const g = windowGeometry('avgPool2d', x, kernelSize, { ...opts, dilation: 1 }, opts.countIncludePad ?? true);
   const out = empty(outShape(x, g), x.rt);
   dispatch(x, AVG_FWD, g, out.size, { x: x.buffer('avgPool2d'), out: out.buffer() });

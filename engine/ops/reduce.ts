@@ -7,6 +7,7 @@ import { Uniforms } from '../runtime/uniforms.ts';
 import { empty, type Shape, type Tensor } from '../tensor.ts';
 import { record } from '../autograd/record.ts';
 import { checkRank, contiguousStrides, normAxes } from './util.ts';
+import { bool, isPlainObject, options } from '../args.ts';
 import { binaryKernel } from './binary.ts';
 import { expand } from './shape.ts';
 import { unaryKernel } from './elementwise.ts';
@@ -121,14 +122,21 @@ function expandBack(g: Tensor, x: Shape, axes: number[]): Tensor {
   return e;
 }
 
-export function sum(x: Tensor, axes?: number | readonly number[], keepDims = false): Tensor {
+/** keepDims as PyTorch's positional `keepdim` or `{keepDims}`. */
+function keepDimsArg(op: string, v: unknown): boolean {
+  return bool(op, 'keepDims', isPlainObject(v) ? options(op, v, ['keepDims']).keepDims : v, false);
+}
+
+export function sum(x: Tensor, axes?: number | readonly number[] | null, keepDims: boolean | { keepDims?: boolean } = false): Tensor {
+  keepDims = keepDimsArg('sum', keepDims);
   checkRank('sum', x);
   const ax = normAxes('sum', axes, x.rank);
   const out = reduceKernel('sum', x, ax, outShapeOf(x.shape, ax, keepDims), 1);
   return record('sum', out, [x], [], () => (g) => [expandBack(g, x.shape, ax)]);
 }
 
-export function mean(x: Tensor, axes?: number | readonly number[], keepDims = false): Tensor {
+export function mean(x: Tensor, axes?: number | readonly number[] | null, keepDims: boolean | { keepDims?: boolean } = false): Tensor {
+  keepDims = keepDimsArg('mean', keepDims);
   checkRank('mean', x);
   const ax = normAxes('mean', axes, x.rank);
   const n = ax.reduce((a, i) => a * x.shape[i], 1);
@@ -152,10 +160,10 @@ function extremum(op: 'max' | 'min', x: Tensor, axes: number | readonly number[]
   });
 }
 
-export function max(x: Tensor, axes?: number | readonly number[], keepDims = false): Tensor {
-  return extremum('max', x, axes, keepDims);
+export function max(x: Tensor, axes?: number | readonly number[] | null, keepDims: boolean | { keepDims?: boolean } = false): Tensor {
+  return extremum('max', x, axes ?? undefined, keepDimsArg('max', keepDims));
 }
 
-export function min(x: Tensor, axes?: number | readonly number[], keepDims = false): Tensor {
-  return extremum('min', x, axes, keepDims);
+export function min(x: Tensor, axes?: number | readonly number[] | null, keepDims: boolean | { keepDims?: boolean } = false): Tensor {
+  return extremum('min', x, axes ?? undefined, keepDimsArg('min', keepDims));
 }

@@ -7,6 +7,16 @@ import { empty, sizeOf, type Shape, type Tensor } from '../tensor.ts';
 import { record } from '../autograd/record.ts';
 import { broadcastStrides, checkRank, contiguousStrides, workgroups1d, MAX_RANK } from './util.ts';
 import { sumTo } from './binary.ts';
+import { int, show } from '../args.ts';
+
+/** A shape or permutation given as one array or as separate integers (`reshape(x, 2, 3)`, torch's varargs). */
+function intList(op: string, what: string, args: readonly unknown[]): number[] {
+  const list = args.length === 1 && Array.isArray(args[0]) ? args[0] : args;
+  if (!list.every((d) => typeof d === 'number' && Number.isInteger(d))) {
+    throw new SamgpuError(`${op}: ${what} must be integers (one array or separate arguments), got ${show(args.length === 1 ? args[0] : [...args])}`);
+  }
+  return [...(list as number[])];
+}
 
 const PERMUTE: KernelSource = { name: 'permute.wgsl', code: source, entry: 'permute' };
 
@@ -23,7 +33,8 @@ function gather(x: Tensor, outShape: Shape, inStrides: readonly number[], op: st
 }
 
 /** Same data, new shape (one dim may be -1). A view: no copy. */
-export function reshape(x: Tensor, shape: readonly number[]): Tensor {
+export function reshape(x: Tensor, ...dims: (number | readonly number[])[]): Tensor {
+  const shape = intList('reshape', 'the shape', dims);
   const s = [...shape];
   const infer = s.indexOf(-1);
   if (infer >= 0) {
@@ -40,12 +51,25 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   return record('reshape', out, [x], [], () => (g) => [g.view(x.shape)]);
 }
 
-export function flatten(x: Tensor, startDim = 1): Tensor {
-  if (x.rank <= startDim) return reshape(x, [...x.shape]);
-  return reshape(x, [...x.shape.slice(0, startDim), -1]);
+/** torch.flatten(x, startDim, endDim): dims startDim..endDim (inclusive, negative from the end) become one. */
+export function flatten(x: Tensor, startDim = 1, endDim = -1): Tensor {
+  int('flatten', 'startDim', startDim, 1);
+  int('flatten', 'endDim', endDim, -1);
+  const r = Math.max(x.rank, 1);
+  const a = startDim < 0 ? startDim + r : startDim;
+  const b = endDim < 0 ? endDim + r : endDim;
+  if (a < 0 || b < 0 || a >= r || b >= r) {
+    // PyTorch's default start 1 on a rank-1 tensor is a no-op, as before.
+    if (x.rank <= startDim && endDim === -1) return reshape(x, [...x.shape]);
+    throw new SamgpuError(`flatten: dims ${startDim}..${endDim} are out of range for ${fmtShape(x.shape)}`);
+  }
+  if (a > b) throw new SamgpuError(`flatten: startDim ${startDim} comes after endDim ${endDim} (${fmtShape(x.shape)})`);
+  if (x.rank === 0) return reshape(x, [1]);
+  return reshape(x, [...x.shape.slice(0, a), sizeOf(x.shape.slice(a, b + 1)), ...x.shape.slice(b + 1)]);
 }
 
-export function permute(x: Tensor, perm: readonly number[]): Tensor {
+export function permute(x: Tensor, ...dims: (number | readonly number[])[]): Tensor {
+  const perm = intList('permute', 'the dims', dims);
   checkRank('permute', x);
   const r = x.rank;
   const seen = new Set(perm.map((p) => (p < 0 ? p + r : p)));
@@ -67,6 +91,8 @@ function permuteKernel(g: Tensor, perm: number[]): Tensor {
 
 /** Swap two axes (default: the last two). */
 export function transpose(x: Tensor, dim0 = -2, dim1 = -1): Tensor {
+  int('transpose', 'dim0', dim0, undefined);
+  int('transpose', 'dim1', dim1, undefined);
   const r = x.rank;
   if (r < 2 && dim0 === -2 && dim1 === -1) throw new SamgpuError(`transpose: needs rank >= 2, got ${fmtShape(x.shape)}`);
   const a = dim0 < 0 ? dim0 + r : dim0;
@@ -78,7 +104,8 @@ export function transpose(x: Tensor, dim0 = -2, dim1 = -1): Tensor {
 }
 
 /** Broadcast to `shape` (NumPy rules), materialized. */
-export function expand(x: Tensor, shape: readonly number[]): Tensor {
+export function expand(x: Tensor, ...dims: (number | readonly number[])[]): Tensor {
+  const shape = intList('expand', 'the shape', dims);
   checkRank('expand', x);
   const off = shape.length - x.rank;
   if (off < 0 || x.shape.some((d, i) => d !== 1 && d !== shape[i + off])) {
@@ -89,7 +116,9 @@ export function expand(x: Tensor, shape: readonly number[]): Tensor {
 }
 
 export function unsqueeze(x: Tensor, dim: number): Tensor {
+  int('unsqueeze', 'dim', dim, undefined);
   const d = dim < 0 ? dim + x.rank + 1 : dim;
+  if (d < 0 || d > x.rank) throw new SamgpuError(`unsqueeze: dim ${dim} is out of range for ${fmtShape(x.shape)}`);
   const s = [...x.shape];
   s.splice(d, 0, 1);
   return reshape(x, s);
@@ -97,7 +126,9 @@ export function unsqueeze(x: Tensor, dim: number): Tensor {
 
 export function squeeze(x: Tensor, dim?: number): Tensor {
   if (dim === undefined) return reshape(x, x.shape.filter((d) => d !== 1));
+  int('squeeze', 'dim', dim, undefined);
   const d = dim < 0 ? dim + x.rank : dim;
+  if (d < 0 || d >= Math.max(x.rank, 1)) throw new SamgpuError(`squeeze: dim ${dim} is out of range for ${fmtShape(x.shape)}`);
   if (x.shape[d] !== 1) return reshape(x, [...x.shape]);
   return reshape(x, x.shape.filter((_, i) => i !== d));
 }

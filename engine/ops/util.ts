@@ -1,6 +1,7 @@
 import { SamgpuError, fmtShape } from '../device/errors.ts';
 import { Runtime } from '../runtime/runtime.ts';
-import type { Shape, Tensor } from '../tensor.ts';
+import { isPlainObject, options, positional, show, type Options } from '../args.ts';
+import { Tensor, type Shape } from '../tensor.ts';
 
 export const MAX_RANK = 8;
 
@@ -51,8 +52,11 @@ export function broadcastStrides(shape: Shape, outShape: Shape): number[] {
 }
 
 /** Normalize axes (negative allowed) for a tensor of rank `rank`; sorted, unique. */
-export function normAxes(op: string, axes: number | readonly number[] | undefined, rank: number): number[] {
-  if (axes === undefined) return [...Array(rank).keys()];
+export function normAxes(op: string, axes: number | readonly number[] | undefined | null, rank: number): number[] {
+  if (axes === undefined || axes === null) return [...Array(rank).keys()];
+  if (typeof axes !== 'number' && !Array.isArray(axes)) {
+    throw new SamgpuError(`${op}: dim must be an integer or a list of integers, got ${show(axes)}`);
+  }
   const list = typeof axes === 'number' ? [axes] : axes;
   const out = new Set<number>();
   for (const ax of list) {
@@ -66,4 +70,18 @@ export function normAxes(op: string, axes: number | readonly number[] | undefine
 
 export function workgroups1d(n: number, perGroup = 64): [number, number] {
   return Runtime.grid(Math.ceil(n / perGroup));
+}
+
+/**
+ * An optional tensor argument followed by PyTorch-positional values or an options object; the
+ * tensor may be skipped for the options (`conv2d(x, w, {stride: 2})`, like Python keywords).
+ */
+export function optionalTensorThen(op: string, what: string, t: unknown, rest: readonly unknown[], names: readonly string[], keywordOnly: readonly string[] = []): { tensor: Tensor | null; opts: Options } {
+  if (isPlainObject(t)) {
+    const extra = rest.findIndex((v) => v !== undefined);
+    if (extra >= 0) throw new SamgpuError(`${op}: an options object must come last, got ${show(rest[extra])} after it`);
+    return { tensor: null, opts: options(op, t, [...names, ...keywordOnly]) };
+  }
+  if (t !== undefined && t !== null && !(t instanceof Tensor)) throw new SamgpuError(`${op}: ${what} must be a Tensor or null, got ${show(t)}`);
+  return { tensor: (t ?? null) as Tensor | null, opts: positional(op, rest, names, keywordOnly) };
 }
