@@ -23,7 +23,7 @@ export function show(v: unknown): string {
   if (Array.isArray(v)) return v.length > 8 ? `an array of ${v.length}` : `[${v.map(show).join(', ')}]`;
   const name = (v as { constructor?: { name?: string } }).constructor?.name;
   if (name === 'Tensor') return `a Tensor of shape [${(v as { shape: number[] }).shape.join(',')}]`;
-  return name && name !== 'Object' ? `a ${name}` : 'an object';
+  return name && name !== 'Object' ? `an instance of ${name}` : 'an object';
 }
 
 /** An options object (or undefined → {}); any key not in `known` is an error. */
@@ -61,8 +61,9 @@ export function positional(op: string, args: readonly unknown[], names: readonly
   return out;
 }
 
-export function bool(op: string, name: string, v: unknown, dflt: boolean): boolean {
-  if (v === undefined) return dflt;
+/** A boolean argument; without `dflt` it is required. */
+export function bool(op: string, name: string, v: unknown, dflt?: boolean): boolean {
+  if (v === undefined && dflt !== undefined) return dflt;
   if (typeof v !== 'boolean') throw new SamgpuError(`${op}: ${name} must be true or false, got ${show(v)}`);
   return v;
 }
@@ -85,6 +86,13 @@ export function intOrPair(op: string, name: string, v: unknown): number | [numbe
   throw new SamgpuError(`${op}: ${name} must be an integer or a pair [h, w] of integers, got ${show(v)}`);
 }
 
+/** A constructor's `arguments` beyond `max` are an error (classes cannot be wrapped by atMost). */
+export function noMoreThan(op: string, args: ArrayLike<unknown>, max: number): void {
+  let n = args.length;
+  while (n > max && args[n - 1] === undefined) n--;
+  if (n > max) throw new SamgpuError(`${op}: takes at most ${max} argument${max === 1 ? '' : 's'}, got ${n} (extra: ${Array.from(args).slice(max, n).map(show).join(', ')})`);
+}
+
 /** Shapes given as one array or as separate integers (`zeros([2, 3])` or `zeros(2, 3)`). */
 export function shapeArgs(op: string, args: readonly unknown[]): number[] {
   const shape = args.length === 1 && Array.isArray(args[0]) ? args[0] : args;
@@ -94,4 +102,26 @@ export function shapeArgs(op: string, args: readonly unknown[]): number[] {
     }
   }
   return [...(shape as number[])];
+}
+
+/**
+ * The public form of `fn`: more than `max` arguments (trailing undefined aside) is an error,
+ * since JavaScript would drop them silently — PyTorch habits such as `add(a, b, alpha)`,
+ * `matmul(a, b, out)` or `relu(x, true)` (inplace) would otherwise do something else.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function atMost<F extends (...args: any[]) => any>(op: string, max: number, fn: F): F {
+  const checked = function (this: unknown, ...args: unknown[]) {
+    if (args.length > max) {
+      let n = args.length;
+      while (n > max && args[n - 1] === undefined) n--;
+      if (n > max) {
+        throw new SamgpuError(`${op}: takes at most ${max} argument${max === 1 ? '' : 's'}, got ${n} (extra: ${args.slice(max, n).map(show).join(', ')})`);
+      }
+    }
+    return fn.apply(this, args);
+  };
+  Object.defineProperty(checked, 'name', { value: fn.name || op });
+  Object.defineProperty(checked, 'maxArgs', { value: max });
+  return checked as unknown as F;
 }

@@ -1,3 +1,6 @@
+import { SamgpuError } from './device/errors.ts';
+import { noMoreThan, show } from './args.ts';
+
 /**
  * A small seeded generator (mulberry32) so that a seed gives the same numbers in Node and in
  * every browser: parameter initialization and data shuffling draw from it on the CPU.
@@ -6,6 +9,8 @@ export class Rng {
   #s: number;
 
   constructor(seed: number) {
+    noMoreThan('Rng', arguments, 1);
+    if (typeof seed !== 'number' || !Number.isInteger(seed)) throw new SamgpuError(`Rng: seed must be an integer, got ${show(seed)}`);
     this.#s = seed >>> 0;
   }
 

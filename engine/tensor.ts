@@ -1,6 +1,6 @@
 import { SamgpuError, fmtShape } from './device/errors.ts';
 import type { PooledBuffer } from './runtime/buffer-pool.ts';
-import type { Runtime, BufferRange } from './runtime/runtime.ts';
+import { Runtime, type BufferRange } from './runtime/runtime.ts';
 import { getRuntime } from './runtime/current.ts';
 import { trackTensor } from './scope.ts';
 import { bool, options, shapeArgs, show } from './args.ts';
@@ -121,7 +121,8 @@ export class Tensor {
   }
 
   /** A new handle on the same data with another shape (no copy). Not recorded for autodiff. */
-  view(shape: Shape): Tensor {
+  view(...dims: (number | Shape)[]): Tensor {
+    const shape = shapeArgs('view', dims); // view([2, 3]) or view(2, 3), as torch
     const s = this.storage('view');
     if (sizeOf(shape) !== this.size) throw new SamgpuError(`view: cannot view ${fmtShape(this.shape)} as ${fmtShape(shape)}`);
     return new Tensor(s.retain(), shape, this.offset);
@@ -184,6 +185,7 @@ export interface TensorOptions {
  * optional `shape`. The second argument is a shape or `{shape, requiresGrad}`.
  */
 export function tensor(data: TensorData, shapeOrOptions?: Shape | TensorOptions, rt: Runtime = getRuntime()): Tensor {
+  if (!(rt instanceof Runtime)) throw new SamgpuError(`tensor: the third argument is the runtime to create it on, got ${show(rt)} (options go second: tensor(data, {shape, requiresGrad}))`);
   let shape: Shape | undefined;
   let requiresGrad = false;
   if (Array.isArray(shapeOrOptions)) shape = shapeOrOptions;

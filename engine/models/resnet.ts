@@ -2,7 +2,9 @@
 // layer1.0.downsample.0, fc, …), so exported torchvision weights load one to one.
 // Stems: 'imagenet' (7×7/2 conv + 3×3/2 max pool) or 'cifar' (3×3/1 conv, no pool).
 import type { Tensor } from '../tensor.ts';
-import type { Rng } from '../random.ts';
+import { Rng } from '../random.ts';
+import { SamgpuError } from '../device/errors.ts';
+import { int, noMoreThan, options, show } from '../args.ts';
 import { add } from '../ops/binary.ts';
 import { relu } from '../ops/elementwise.ts';
 import { flatten } from '../ops/shape.ts';
@@ -20,14 +22,23 @@ function conv(inC: number, outC: number, k: number, stride: number, rng: Rng): C
   return c;
 }
 
+function blockArgs(op: string, inplanes: unknown, planes: unknown, stride: unknown, rng: unknown): void {
+  int(op, 'inplanes', inplanes, undefined, 1);
+  int(op, 'planes', planes, undefined, 1);
+  int(op, 'stride', stride, 1, 1);
+  if (!(rng instanceof Rng)) throw new SamgpuError(`${op}: rng must be an Rng, got ${show(rng)}`);
+}
+
 export class BasicBlock extends Module {
   static readonly expansion = 1;
   readonly conv1: Conv2d; readonly bn1: BatchNorm2d;
   readonly conv2: Conv2d; readonly bn2: BatchNorm2d;
   readonly downsample: Sequential | null;
 
-  constructor(inplanes: number, planes: number, stride: number, rng: Rng) {
+  constructor(inplanes: number, planes: number, stride = 1, rng: Rng = getDefaultRng()) {
     super();
+    noMoreThan('BasicBlock', arguments, 4);
+    blockArgs('BasicBlock', inplanes, planes, stride, rng);
     this.conv1 = this.registerModule('conv1', conv(inplanes, planes, 3, stride, rng));
     this.bn1 = this.registerModule('bn1', new BatchNorm2d(planes));
     this.conv2 = this.registerModule('conv2', conv(planes, planes, 3, 1, rng));
@@ -50,8 +61,10 @@ export class Bottleneck extends Module {
   readonly conv3: Conv2d; readonly bn3: BatchNorm2d;
   readonly downsample: Sequential | null;
 
-  constructor(inplanes: number, planes: number, stride: number, rng: Rng) {
+  constructor(inplanes: number, planes: number, stride = 1, rng: Rng = getDefaultRng()) {
     super();
+    noMoreThan('Bottleneck', arguments, 4);
+    blockArgs('Bottleneck', inplanes, planes, stride, rng);
     const width = planes;
     this.conv1 = this.registerModule('conv1', conv(inplanes, width, 1, 1, rng));
     this.bn1 = this.registerModule('bn1', new BatchNorm2d(width));
@@ -89,8 +102,17 @@ export class ResNet extends Module {
   readonly fc: Linear;
   readonly featureDim: number;
 
-  constructor(block: BlockCtor, counts: [number, number, number, number], opts: ResNetOptions) {
+  constructor(block: BlockCtor, counts: [number, number, number, number], opts: ResNetOptions = { classes: 1000 }) {
     super();
+    noMoreThan('ResNet', arguments, 3);
+    options('ResNet', opts, ['classes', 'inChannels', 'stem', 'rng']);
+    if (block !== BasicBlock && block !== Bottleneck) throw new SamgpuError(`ResNet: block must be BasicBlock or Bottleneck, got ${show(block)}`);
+    if (!Array.isArray(counts) || counts.length !== 4 || !counts.every((c) => Number.isInteger(c) && c >= 1)) {
+      throw new SamgpuError(`ResNet: counts must be 4 block counts (e.g. [2, 2, 2, 2]), got ${show(counts)}`);
+    }
+    int('ResNet', 'classes', opts.classes, 1000, 1);
+    int('ResNet', 'inChannels', opts.inChannels, 3, 1);
+    if (opts.stem !== undefined && opts.stem !== 'imagenet' && opts.stem !== 'cifar') throw new SamgpuError(`ResNet: stem must be 'imagenet' or 'cifar', got ${show(opts.stem)}`);
     const rng = opts.rng ?? getDefaultRng();
     const cifar = opts.stem === 'cifar';
     this.conv1 = this.registerModule('conv1', conv(opts.inChannels ?? 3, 64, cifar ? 3 : 7, cifar ? 1 : 2, rng));
@@ -106,7 +128,7 @@ export class ResNet extends Module {
       return this.registerModule(`layer${i + 1}`, new Sequential(...blocks));
     });
     this.featureDim = 512 * block.expansion;
-    this.fc = this.registerModule('fc', new Linear(this.featureDim, opts.classes, { rng }));
+    this.fc = this.registerModule('fc', new Linear(this.featureDim, opts.classes ?? 1000, { rng }));
   }
 
   /** Penultimate features [N, 512·expansion] (after global average pooling). */
@@ -121,11 +143,13 @@ export class ResNet extends Module {
   }
 }
 
-export function resnet18(opts: ResNetOptions): ResNet {
-  return new ResNet(BasicBlock, [2, 2, 2, 2], opts);
+/** torchvision's resnet18 (classes default 1000, as num_classes). */
+export function resnet18(opts?: Partial<ResNetOptions>): ResNet {
+  return new ResNet(BasicBlock, [2, 2, 2, 2], { classes: 1000, ...options('resnet18', opts, ['classes', 'inChannels', 'stem', 'rng']) });
 }
 
-export function resnet50(opts: ResNetOptions): ResNet {
-  return new ResNet(Bottleneck, [3, 4, 6, 3], opts);
+/** torchvision's resnet50 (classes default 1000, as num_classes). */
+export function resnet50(opts?: Partial<ResNetOptions>): ResNet {
+  return new ResNet(Bottleneck, [3, 4, 6, 3], { classes: 1000, ...options('resnet50', opts, ['classes', 'inChannels', 'stem', 'rng']) });
 }
 

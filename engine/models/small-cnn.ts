@@ -5,6 +5,8 @@ import type { Tensor } from '../tensor.ts';
 import { mean } from '../ops/reduce.ts';
 import type { Rng } from '../random.ts';
 import { Module } from '../nn/module.ts';
+import { SamgpuError } from '../device/errors.ts';
+import { int, noMoreThan, options } from '../args.ts';
 import { Conv2d, Linear } from '../nn/layers.ts';
 import { Flatten, ReLU, Sequential } from '../nn/functional-layers.ts';
 
@@ -25,6 +27,10 @@ export class SmallCNN extends Module {
 
   constructor(opts: SmallCNNOptions) {
     super();
+    noMoreThan('SmallCNN', arguments, 1);
+    options('SmallCNN', opts, ['inChannels', 'height', 'width', 'classes', 'rng']);
+    if (opts === undefined) throw new SamgpuError('SmallCNN: expected options {inChannels, height, width, classes}');
+    for (const k of ['inChannels', 'height', 'width', 'classes'] as const) int('SmallCNN', k, opts[k], undefined, 1);
     const rng = opts.rng;
     this.body = this.registerModule(
       'body',

@@ -6,7 +6,7 @@ let defaultRng = new Rng(0x5a3);
 
 /** Seed the generator layers use when none is given (like torch.manual_seed). */
 export function manualSeed(seed: number): void {
-  defaultRng = new Rng(seed);
+  defaultRng = new Rng(seed); // Rng checks the seed
 }
 
 export function getDefaultRng(): Rng {

@@ -94,6 +94,7 @@ export abstract class Module {
   }
 
   train(on = true): this {
+    bool('train', 'mode', on, true);
     for (const [, m] of this.modules()) m.training = on;
     return this;
   }

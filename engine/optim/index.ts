@@ -1,4 +1,10 @@
 export { SGD, type SGDOptions, type Optimizer, type OptimizerState } from './sgd.ts';
 export { FlatParameters } from './flat-params.ts';
 export { SAM, type SAMOptions } from './sam.ts';
-export { stepLR, cosineLR, linearWarmup, constantLR, LRScheduler, type Schedule } from './schedules.ts';
+export { LRScheduler, type Schedule } from './schedules.ts';
+import { atMost } from '../args.ts';
+import * as S from './schedules.ts';
+export const stepLR = atMost('stepLR', 3, S.stepLR);
+export const cosineLR = atMost('cosineLR', 3, S.cosineLR);
+export const linearWarmup = atMost('linearWarmup', 3, S.linearWarmup);
+export const constantLR = atMost('constantLR', 1, S.constantLR);

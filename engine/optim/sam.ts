@@ -14,7 +14,9 @@ import { keep, scope } from '../scope.ts';
 import { workgroups1d } from '../ops/util.ts';
 import { addInto, copyInto, fillInto, unaryKernel } from '../ops/elementwise.ts';
 import { binaryKernel } from '../ops/binary.ts';
-import type { Module } from '../nn/module.ts';
+import { Module } from '../nn/module.ts';
+import { FlatParameters } from './flat-params.ts';
+import { bool, positional, show } from '../args.ts';
 import { isBatchNorm, setBatchNormStatsUpdate } from '../nn/layers.ts';
 import type { Optimizer } from './sgd.ts';
 
@@ -27,13 +29,16 @@ const ASCENT_SUMSQ = kernel('ascent_sumsq');
 const CHUNK = 4096;
 
 export interface SAMOptions {
-  /** Neighbourhood radius ρ ≥ 0. */
-  rho: number;
+  /** Neighbourhood radius ρ ≥ 0 (default 0.05, davda54/sam's). */
+  rho?: number;
   /** Added to ‖g‖ (davda54/sam: 1e-12). */
   eps?: number;
   /** ASAM: e = ρ·T²g/‖Tg‖ with T = |θ| + η. */
   adaptive?: boolean;
-  /** ASAM's η (official ASAM: 0.01; davda54/sam's adaptive mode is η = 0). */
+  /**
+   * ASAM's η in T = |θ| + η (default 0.01, the official ASAM's). davda54/sam's `adaptive=True`
+   * is η = 0: pass `{adaptive: true, eta: 0}` to match it.
+   */
   eta?: number;
   /**
    * Which parameters the ascent perturbs: 'all', 'last' (the paper's LSAM: the model's last
@@ -50,6 +55,8 @@ export interface SAMOptions {
   /** Record ‖e‖ per parameter tensor at each ascent (`ascentNorms()`); costs one dispatch per parameter. */
   recordAscentNorms?: boolean;
 }
+
+const SAM_KEYWORDS = ['eps', 'eta', 'perturb', 'l2', 'secondPassBatchNormUpdate', 'recordAscentNorms'];
 
 interface Range {
   start: number;
@@ -79,18 +86,28 @@ export class SAM {
   #ascended = false;
   #accum: Tensor | null = null;
 
-  constructor(model: Module, base: Optimizer, opts: SAMOptions) {
-    if (!Number.isFinite(opts.rho) || opts.rho < 0) throw new SamgpuError(`SAM: rho must be a finite number >= 0, got ${opts.rho}`);
+  /**
+   * davda54/sam's SAM(params, base_optimizer, rho = 0.05, adaptive = false, …): here the model
+   * (for parameter names and batch norm) and a base optimizer instance over its parameters;
+   * rho and adaptive positionally, or an options object after any of them.
+   */
+  constructor(model: Module, base: Optimizer, rho?: number | SAMOptions, adaptive?: boolean) {
+    const opts = { ...positional('SAM', [...arguments].slice(2), ['rho', 'adaptive'], SAM_KEYWORDS) } as SAMOptions;
+    if (!(model instanceof Module)) throw new SamgpuError(`SAM: the first argument is the model (a Module), got ${show(model)}`);
+    if (typeof base === 'function') throw new SamgpuError('SAM: pass a base optimizer instance, e.g. new SAM(model, new SGD(model.parameters(), {lr: 0.1}), {rho: 0.05})');
+    if (!base || typeof base.step !== 'function' || !(base.flat instanceof FlatParameters)) throw new SamgpuError(`SAM: the base optimizer must be an optimizer over the model's parameters (new SGD(model.parameters(), …)), got ${show(base)}`);
+    opts.rho ??= 0.05;
+    if (typeof opts.rho !== 'number' || !Number.isFinite(opts.rho) || opts.rho < 0) throw new SamgpuError(`SAM: rho must be a finite number >= 0, got ${show(opts.rho)}`);
     this.eps = opts.eps ?? 1e-12;
     this.eta = opts.eta ?? 0.01;
     this.l2 = opts.l2 ?? 0;
     for (const [k, v] of [['eps', this.eps], ['eta', this.eta], ['l2', this.l2]] as const) {
-      if (!Number.isFinite(v) || v < 0) throw new SamgpuError(`SAM: ${k} must be a finite number >= 0, got ${v}`);
+      if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new SamgpuError(`SAM: ${k} must be a finite number >= 0, got ${show(v)}`);
     }
     this.rho = opts.rho;
-    this.adaptive = opts.adaptive ?? false;
-    this.secondPassBatchNormUpdate = opts.secondPassBatchNormUpdate ?? false;
-    this.recordAscentNorms = opts.recordAscentNorms ?? false;
+    this.adaptive = bool('SAM', 'adaptive', opts.adaptive, false);
+    this.secondPassBatchNormUpdate = bool('SAM', 'secondPassBatchNormUpdate', opts.secondPassBatchNormUpdate, false);
+    this.recordAscentNorms = bool('SAM', 'recordAscentNorms', opts.recordAscentNorms, false);
     this.base = base;
     this.model = model;
     const flat = base.flat;
@@ -221,6 +238,7 @@ export class SAM {
    * pass 1 at θ̃); gradients are zeroed before each call. Returns the first pass's loss.
    */
   step(closure: (pass: 0 | 1) => Tensor): Tensor {
+    if (typeof closure !== 'function') throw new SamgpuError(`SAM.step: expected a closure (pass) => loss that runs forward and backward, got ${show(closure)}`);
     this.base.zeroGrad();
     const loss = keep(scope(() => closure(0)));
     this.ascend();
@@ -246,6 +264,7 @@ export class SAM {
    * parameter-sized buffer (the running sum). Returns the mean first-pass loss.
    */
   stepChunks(closure: (pass: 0 | 1, chunk: number) => Tensor, chunks: number): Tensor {
+    if (typeof closure !== 'function') throw new SamgpuError(`SAM.stepChunks: expected a closure (pass, chunk) => loss, got ${show(closure)}`);
     if (!Number.isInteger(chunks) || chunks < 1) throw new SamgpuError(`SAM.stepChunks: chunks must be a positive integer, got ${chunks}`);
     const flat = this.base.flat;
     this.#accum ??= flat.like();
@@ -333,5 +352,6 @@ function selector(p: NonNullable<SAMOptions['perturb']>, names: string[]): (name
     const set = new Set(p);
     return (n) => set.has(n);
   }
+  if (typeof p !== 'function') throw new SamgpuError(`SAM: perturb must be 'all', 'last', a list of parameter names or a predicate on names, got ${show(p)}`);
   return p;
 }

@@ -4,7 +4,9 @@ import source from '../../shaders/sgd.wgsl';
 import { SamgpuError } from '../device/errors.ts';
 import type { KernelSource } from '../runtime/pipeline-cache.ts';
 import { Uniforms } from '../runtime/uniforms.ts';
-import { empty, type Tensor } from '../tensor.ts';
+import { empty, Tensor } from '../tensor.ts';
+import { Module } from '../nn/module.ts';
+import { bool, isPlainObject, positional, show } from '../args.ts';
 import { keep } from '../scope.ts';
 import { workgroups1d } from '../ops/util.ts';
 import { FlatParameters } from './flat-params.ts';
@@ -19,8 +21,23 @@ export interface SGDOptions {
   nesterov?: boolean;
 }
 
-function check(name: string, v: number, min = 0): void {
-  if (!Number.isFinite(v) || v < min) throw new SamgpuError(`SGD: ${name} must be a finite number >= ${min}, got ${v}`);
+function check(name: string, v: unknown, min = 0): void {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < min) throw new SamgpuError(`SGD: ${name} must be a finite number >= ${min}, got ${show(v)}`);
+}
+
+/** The parameters as a list of tensors: model.parameters(), any iterable of tensors. */
+export function parameterList(op: string, params: unknown): Tensor[] {
+  if (params instanceof Module) throw new SamgpuError(`${op}: pass model.parameters(), not the model`);
+  if (!params || typeof (params as Iterable<unknown>)[Symbol.iterator] !== 'function') {
+    throw new SamgpuError(`${op}: expected the parameters (model.parameters()), got ${show(params)}`);
+  }
+  const list = [...(params as Iterable<unknown>)];
+  list.forEach((p, i) => {
+    if (p instanceof Tensor) return;
+    if (isPlainObject(p) && 'params' in p) throw new SamgpuError(`${op}: parameter groups ({params, lr}) are not supported; use one optimizer per group`);
+    throw new SamgpuError(`${op}: parameter ${i} is ${show(p)}, expected a Tensor`);
+  });
+  return list as Tensor[];
 }
 
 export interface OptimizerState {
@@ -51,20 +68,26 @@ export class SGD implements Optimizer {
   #unused: Tensor | null = null; // bound in place of the momentum buffer when momentum is 0
   #steps = 0;
 
-  constructor(params: Tensor[] | FlatParameters, opts: SGDOptions) {
+  /**
+   * torch.optim.SGD(params, lr, momentum = 0, dampening = 0, weightDecay = 0, nesterov = false),
+   * positional or as an options object after any of them.
+   */
+  constructor(params: Iterable<Tensor> | FlatParameters, lr: number | SGDOptions, momentum?: number, dampening?: number, weightDecay?: number, nesterov?: boolean) {
+    const opts = positional('SGD', [...arguments].slice(1), ['lr', 'momentum', 'dampening', 'weightDecay', 'nesterov']) as Partial<SGDOptions>;
+    if (opts.lr === undefined) throw new SamgpuError('SGD: lr is required (torch.optim.SGD(params, lr, …)): new SGD(params, 0.1) or new SGD(params, {lr: 0.1, momentum: 0.9})');
     check('lr', opts.lr);
     this.lr = opts.lr;
     this.momentum = opts.momentum ?? 0;
     this.dampening = opts.dampening ?? 0;
     this.weightDecay = opts.weightDecay ?? 0;
-    this.nesterov = opts.nesterov ?? false;
+    this.nesterov = bool('SGD', 'nesterov', opts.nesterov, false);
     check('momentum', this.momentum);
     check('dampening', this.dampening);
     check('weightDecay', this.weightDecay);
     if (this.nesterov && (this.momentum <= 0 || this.dampening !== 0)) {
       throw new SamgpuError('SGD: Nesterov momentum requires a momentum > 0 and zero dampening');
     }
-    this.flat = params instanceof FlatParameters ? params : FlatParameters.of(params);
+    this.flat = params instanceof FlatParameters ? params : FlatParameters.of(parameterList('SGD', params));
   }
 
   get steps(): number {
