@@ -26,16 +26,16 @@ import * as ST from './io/safetensors.ts';
 import * as SD from './io/state-dict.ts';
 import { atMost } from './args.ts';
 export const setRuntime = atMost('setRuntime', 1, cur.setRuntime);
-export const getRuntime = atMost('getRuntime', 0, cur.getRuntime);
+export const getRuntime = cur.getRuntime; // no arguments: nothing to drop
 export const tensor = atMost('tensor', 3, T.tensor);
-export const liveTensorCount = atMost('liveTensorCount', 0, T.liveTensorCount);
+export const liveTensorCount = T.liveTensorCount; // no arguments: nothing to drop
 export const sizeOf = atMost('sizeOf', 1, T.sizeOf);
 export const scope = atMost('scope', 1, S.scope);
 export const keep = atMost('keep', 1, S.keep);
 export const setAsyncScopeContext = atMost('setAsyncScopeContext', 1, S.setAsyncScopeContext);
-export const hasAsyncScopeContext = atMost('hasAsyncScopeContext', 0, S.hasAsyncScopeContext);
+export const hasAsyncScopeContext = S.hasAsyncScopeContext; // no arguments: nothing to drop
 export const noGrad = atMost('noGrad', 1, G.noGrad);
-export const isGradEnabled = atMost('isGradEnabled', 0, G.isGradEnabled);
+export const isGradEnabled = G.isGradEnabled; // no arguments: nothing to drop
 export const backward = atMost('backward', 4, B.backward);
 export const record = atMost('record', 5, Rec.record);
 export const manualSeed = atMost('manualSeed', 1, Init.manualSeed);
