@@ -17,6 +17,7 @@ export * as nn from './nn/index.ts';
 export * as optim from './optim/index.ts';
 export * as models from './models/index.ts';
 export { manualSeed } from './nn/init.ts';
+export * as tune from './tune/index.ts';
 export { parseSafetensors, serializeSafetensors } from './io/safetensors.ts';
 export { saveStateDict, loadStateDict } from './io/state-dict.ts';
 
