@@ -56,8 +56,11 @@ export function chooseVariant(rt: Runtime, family: string, key: string, args: ()
   if (s.planning && !s.planning.has(id)) s.planning.set(id, { family, key, args: args() });
   const forced = s.forced.get(family);
   if (forced !== undefined) return forced;
+  // A pin (a run's recorded choices) holds even with the tuner off: a resume must compute
+  // what the run computed. Fresh runs with the tuner off pin nothing, i.e. the defaults.
+  if (s.pinned) return s.pinned.get(id) ?? null;
   if (s.mode === 'off') return null;
-  return (s.pinned ?? s.known).get(id) ?? null;
+  return s.known.get(id) ?? null;
 }
 
 export function setTuneMode(rt: Runtime, mode: TuneMode): void {

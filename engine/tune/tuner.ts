@@ -210,9 +210,10 @@ export async function tuneSites(rt: Runtime, sites: readonly ChoiceSite[], opts:
       rows.push(row);
       continue;
     }
-    const stored = a.file.entries[id];
-    if (stored && !opts.retune) {
-      rows.push({ ...row, variant: stored.variant, ms: stored.ms, rejected: stored.rejected ?? {}, cached: true });
+    const known = s.known.get(id);
+    if (known !== undefined && !opts.retune) {
+      const stored = a.file.entries[id];
+      rows.push({ ...row, variant: known, ms: stored?.ms ?? {}, rejected: stored?.rejected ?? {}, cached: true });
       continue;
     }
     const t0 = performance.now();
