@@ -1,7 +1,12 @@
 // The test matrix's checks, shared by test/variants.test.ts (Node, lavapipe) and the page it
 // drives in headless Chromium (SwiftShader): one forced variant of one op family against the
 // float64 references of test/reference, relative error, NaN never passes. No Node imports.
-import { Rng, tensor, relu, type Runtime, type Tensor } from '../engine/index.ts';
+import { Rng, tensor, relu, backward, sum, mul, scope, softmax, logSoftmax, type Runtime, type Tensor } from '../engine/index.ts';
+import { forceRowStrategy } from '../engine/ops/loss.ts';
+import { batchNorm } from '../engine/ops/batchnorm.ts';
+import { batchNormVariant, type BatchNormFamily, type RowStrategy } from '../engine/tune/variants/rows.ts';
+import * as refBn from './reference/batchnorm.ts';
+import * as refLoss from './reference/loss.ts';
 import { matmulKernel } from '../engine/ops/matmul.ts';
 import { conv2dBackwardInputKernel, conv2dBackwardWeightKernel, conv2dForwardKernel, conv2dGeometry, type Conv2dOptions } from '../engine/ops/conv2d.ts';
 import { matmulVariant } from '../engine/tune/variants/matmul.ts';
@@ -119,6 +124,53 @@ export async function checkConv(rt: Runtime, family: Conv2dFamily, variant: stri
       await compare(conv2dBackwardWeightKernel(dy, x, g, v.config), refConv.conv2dGradWeight(dyr, xr, c.w, a), what, failures);
     }
     for (const t of [x, w, b, dy]) t?.dispose();
+  }
+  return failures;
+}
+
+/**
+ * Batch norm (training, no affine) with `family`'s reduction forced to `variant`, on channels
+ * whose value counts are no multiple of any workgroup size: the output (statistics) or the
+ * input gradient of sum(out · r) (Σg, Σg·x̂).
+ */
+export async function checkBatchNorm(rt: Runtime, family: BatchNormFamily, variant: string): Promise<string[]> {
+  const v = batchNormVariant(variant);
+  if (!v) return [`unknown variant ${variant}`];
+  const failures: string[] = [];
+  for (const shape of [[2, 3, 70], [3, 5, 7, 9]]) {
+    const rng = new Rng(shape.length * 7);
+    const [x, xr] = pair(rt, rng, shape);
+    const [r, rr] = pair(rt, rng, shape);
+    const opts = { training: true, ...(family === 'batchnorm.stats' ? { statsConfig: v.config } : { gradReduceConfig: v.config }) };
+    const what = `${family} ${variant} ${JSON.stringify(shape)}`;
+    if (family === 'batchnorm.stats') {
+      await compare(batchNorm(x, null, null, null, null, opts), refBn.batchNorm(xr, null, null, null, null, { training: true }).out, what, failures);
+    } else {
+      x.requiresGrad = true;
+      scope(() => backward(sum(mul(batchNorm(x, null, null, null, null, opts), r))));
+      await compare(x.grad!, refBn.batchNormTrainGrad(xr, rr), what, failures);
+      x.grad = null;
+    }
+    x.dispose();
+    r.dispose();
+  }
+  return failures;
+}
+
+/** The losses' row kernels forced to `variant` ('thread' or 'group'): softmax and log-softmax on short and long rows. */
+export async function checkLossRows(rt: Runtime, variant: string): Promise<string[]> {
+  const failures: string[] = [];
+  forceRowStrategy(variant as RowStrategy);
+  try {
+    for (const [rows, len] of [[9, 3], [5, 300]]) {
+      const rng = new Rng(len);
+      const [x, xr] = pair(rt, rng, [rows, len]);
+      await compare(softmax(x), refLoss.softmax(xr), `loss.rows ${variant} softmax [${rows},${len}]`, failures);
+      await compare(logSoftmax(x), refLoss.logSoftmax(xr), `loss.rows ${variant} logSoftmax [${rows},${len}]`, failures);
+      x.dispose();
+    }
+  } finally {
+    forceRowStrategy(null);
   }
   return failures;
 }

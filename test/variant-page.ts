@@ -4,7 +4,8 @@ import { initWith } from '../engine/index.ts';
 import { adapterFacts } from '../engine/tune/variants/adapter.ts';
 import { MATMUL_VARIANTS } from '../engine/tune/variants/matmul.ts';
 import { CONV2D_FAMILIES, CONV2D_VARIANTS } from '../engine/tune/variants/conv2d.ts';
-import { checkConv, checkMatmul, COMBOS, CONV_CASES } from './variant-checks.ts';
+import { checkBatchNorm, checkConv, checkMatmul, COMBOS, CONV_CASES } from './variant-checks.ts';
+import { BATCHNORM_FAMILIES, BATCHNORM_VARIANTS } from '../engine/tune/variants/rows.ts';
 
 interface Plan {
   full: boolean;
@@ -29,6 +30,13 @@ async function runMatrix(plan: Plan) {
     for (const family of CONV2D_FAMILIES) {
       failures.push(...(await checkConv(rt, family, id, plan.full ? CONV_CASES : CONV_CASES.slice(0, 1), family === 'conv2d.forward')));
       ran.push(`${family} ${id}`);
+    }
+  }
+  // batch norm's subgroup reductions depend on the subgroup size too
+  for (const v of BATCHNORM_VARIANTS.filter((x) => x.config.subgroup && x.fits(f))) {
+    for (const family of BATCHNORM_FAMILIES) {
+      failures.push(...(await checkBatchNorm(rt, family, v.id)));
+      ran.push(`${family} ${v.id}`);
     }
   }
   return { adapter: rt.gpu.describe(), subgroups: f.subgroups ? [f.sgMin, f.sgMax] : null, ran, failures };

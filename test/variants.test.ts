@@ -19,7 +19,8 @@ import { adapterFacts, type AdapterFacts } from '../engine/tune/variants/adapter
 import { MATMUL_VARIANTS, matmulCandidates, defaultMatmulVariant } from '../engine/tune/variants/matmul.ts';
 import { CONV2D_FAMILIES, CONV2D_VARIANTS, conv2dCandidates, defaultConv2dVariant } from '../engine/tune/variants/conv2d.ts';
 import { serveStatic } from '../scripts/serve-web.node.ts';
-import { checkConv, checkMatmul, mismatch, COMBOS, CONV_CASES, type Combo } from './variant-checks.ts';
+import { checkBatchNorm, checkConv, checkLossRows, checkMatmul, mismatch, COMBOS, CONV_CASES, type Combo } from './variant-checks.ts';
+import { BATCHNORM_FAMILIES, BATCHNORM_VARIANTS, LOSS_ROW_VARIANTS } from '../engine/tune/variants/rows.ts';
 import { matmul as refMatmul } from './reference/nd.ts';
 import * as refConv from './reference/conv.ts';
 import { gpu } from './helpers.ts';
@@ -64,6 +65,15 @@ describe('kernel variants: every variant of every op family matches the float64 
     const cases = FULL ? CONV_CASES : CONV_CASES.slice(0, 2);
     const failures: string[] = [];
     for (const id of ids) for (const family of CONV2D_FAMILIES) failures.push(...(await checkConv(rt, family, id, cases, family === 'conv2d.forward')));
+    assert.deepEqual(failures, []);
+  });
+
+  it('row reductions: every variant of batch norm\'s statistics and gradient sums, and both loss row strategies', async () => {
+    const rt = await gpu();
+    const f = adapterFacts(rt);
+    const failures: string[] = [];
+    for (const v of BATCHNORM_VARIANTS.filter((x) => x.fits(f))) for (const fam of BATCHNORM_FAMILIES) failures.push(...(await checkBatchNorm(rt, fam, v.id)));
+    for (const v of LOSS_ROW_VARIANTS) failures.push(...(await checkLossRows(rt, v.id)));
     assert.deepEqual(failures, []);
   });
 

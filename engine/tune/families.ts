@@ -9,7 +9,17 @@ import { conv2dBackwardInputKernel, conv2dBackwardWeightKernel, conv2dForwardKer
 import { adapterFacts } from './variants/adapter.ts';
 import { defaultMatmulVariant, matmulAligned, matmulCandidates, matmulVariant, type MatmulShape } from './variants/matmul.ts';
 import { conv2dCandidates, conv2dVariant, CONV2D_FAMILIES, defaultConv2dVariant, type Conv2dFamily } from './variants/conv2d.ts';
-import { compareToReference, refConv, refMatmul } from './reference.ts';
+import { batchNorm } from '../ops/batchnorm.ts';
+import { softmax, forceRowStrategy } from '../ops/loss.ts';
+import { backward } from '../autograd/backward.ts';
+import { sum } from '../ops/reduce.ts';
+import { mul } from '../ops/binary.ts';
+import { scope } from '../scope.ts';
+import {
+  BATCHNORM_FAMILIES, BATCHNORM_VARIANTS, DEFAULT_BATCHNORM_VARIANT, LOSS_ROW_VARIANTS, batchNormVariant, defaultRowStrategy, rowCandidates,
+  type BatchNormFamily, type RowStrategy,
+} from './variants/rows.ts';
+import { compareToReference, refBatchNormStats, refConv, refMatmul, refSoftmax } from './reference.ts';
 import type { Disposable } from './timing.ts';
 
 export interface Workload {
@@ -158,6 +168,114 @@ const convFamily = (name: Conv2dFamily): TunableFamily => ({
   },
 });
 
+// ---- batch norm's reductions ---------------------------------------------------------------
+
+interface BnArgs {
+  c: number;
+  s: number;
+  n: number;
+}
+
+/**
+ * Runs batch norm (training) on x with the family's reduction forced to `variant`: the
+ * statistics family returns the output (normalized with its statistics), the gradient family
+ * the input gradient of sum(out · r) (its Σg and Σg·x̂ enter every element).
+ */
+function runBatchNorm(family: BatchNormFamily, variant: string, x: Tensor, r: Tensor | null): Tensor {
+  const cfg = batchNormVariant(variant)!.config;
+  const opts = { training: true, ...(family === 'batchnorm.stats' ? { statsConfig: cfg } : { gradReduceConfig: cfg }) };
+  if (family === 'batchnorm.stats') return batchNorm(x, null, null, null, null, opts);
+  x.requiresGrad = true;
+  x.grad = null;
+  try {
+    scope(() => backward(sum(mul(batchNorm(x, null, null, null, null, opts), r!))));
+    const g = x.grad!;
+    x.grad = null;
+    return g;
+  } finally {
+    x.requiresGrad = false;
+  }
+}
+
+const bnFamily = (name: BatchNormFamily): TunableFamily => ({
+  name,
+  candidates: (rt) => rowCandidates(BATCHNORM_VARIANTS, adapterFacts(rt), DEFAULT_BATCHNORM_VARIANT),
+  defaultVariant: () => DEFAULT_BATCHNORM_VARIANT,
+  checkKey: () => name,
+  async selfCheck(rt, variant) {
+    if (!batchNormVariant(variant)) return `unknown variant ${variant}`;
+    // 3 channels of 2·70 values (not a multiple of any workgroup size)
+    const [n, c, len] = [2, 3, 70];
+    const rng = new Rng(9);
+    const [x, xd] = random(rng, n * c * len, rt, [n, c, len]);
+    const [r, rd] = random(rng, n * c * len, rt, [n, c, len]);
+    try {
+      const out = runBatchNorm(name, variant, x, name === 'batchnorm.stats' ? null : r);
+      const got = await out.read();
+      out.dispose();
+      const ref = refBatchNormStats(xd, rd, n, c, len);
+      return compareToReference(got, name === 'batchnorm.stats' ? ref.out : ref.dx);
+    } finally {
+      x.dispose();
+      r.dispose();
+    }
+  },
+  workload(rt, a) {
+    const { c, s, n } = a as unknown as BnArgs;
+    const rng = new Rng(13);
+    const [x] = random(rng, n * c * s, rt, [n, c, s]);
+    const [r] = random(rng, n * c * s, rt, [n, c, s]);
+    return {
+      run: (variant) => runBatchNorm(name, variant, x, name === 'batchnorm.stats' ? null : r),
+      dispose: () => (x.dispose(), r.dispose()),
+    };
+  },
+  describe: (a) => {
+    const { c, s, n } = a as unknown as BnArgs;
+    return `${n}×${c}×${s} (${c} channels of ${n * s})`;
+  },
+});
+
+// ---- the losses' row kernels ---------------------------------------------------------------
+
+/** Rows a loss-row workload runs (the shape class is the row length; the count matters less). */
+const LOSS_ROWS = 1024;
+
+function runRows(variant: string, x: Tensor): Tensor {
+  forceRowStrategy(variant as RowStrategy);
+  try {
+    return softmax(x);
+  } finally {
+    forceRowStrategy(null);
+  }
+}
+
+const lossRowsFamily: TunableFamily = {
+  name: 'loss.rows',
+  candidates: (rt, a) => rowCandidates(LOSS_ROW_VARIANTS, adapterFacts(rt), defaultRowStrategy(adapterFacts(rt), a.rowLength as number)),
+  defaultVariant: (rt, a) => defaultRowStrategy(adapterFacts(rt), a.rowLength as number),
+  checkKey: () => 'loss.rows',
+  async selfCheck(rt, variant) {
+    if (!LOSS_ROW_VARIANTS.some((v) => v.id === variant)) return `unknown variant ${variant}`;
+    const [rows, len] = [5, 300];
+    const [x, xd] = random(new Rng(17), rows * len, rt, [rows, len]);
+    try {
+      const y = runRows(variant, x);
+      const got = await y.read();
+      y.dispose();
+      return compareToReference(got, refSoftmax(xd, rows, len), 1e-5, 1e-3);
+    } finally {
+      x.dispose();
+    }
+  },
+  workload(rt, a) {
+    const len = a.rowLength as number;
+    const [x] = random(new Rng(19), LOSS_ROWS * len, rt, [LOSS_ROWS, len]);
+    return { run: (variant) => runRows(variant, x), dispose: () => x.dispose() };
+  },
+  describe: (a) => `${LOSS_ROWS} rows of ${a.rowLength} (softmax)`,
+};
+
 export const FAMILIES: ReadonlyMap<string, TunableFamily> = new Map(
-  [matmulFamily, ...CONV2D_FAMILIES.map(convFamily)].map((f) => [f.name, f]),
+  [matmulFamily, ...CONV2D_FAMILIES.map(convFamily), ...BATCHNORM_FAMILIES.map(bnFamily), lossRowsFamily].map((f) => [f.name, f]),
 );

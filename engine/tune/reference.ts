@@ -63,6 +63,45 @@ export function refConv(g: RefConvGeometry, x: Float32Array, w: Float32Array, dy
   return { out, dx, dw };
 }
 
+/**
+ * Batch norm in training on x [n, c, len] (no affine): the output, and the input gradient of
+ * sum(out · r).
+ */
+export function refBatchNormStats(x: Float32Array, r: Float32Array, n: number, c: number, len: number): { out: Float64Array; dx: Float64Array } {
+  const out = new Float64Array(x.length);
+  const dx = new Float64Array(x.length);
+  const m = n * len;
+  for (let ch = 0; ch < c; ch++) {
+    const idx: number[] = [];
+    for (let i = 0; i < n; i++) for (let j = 0; j < len; j++) idx.push((i * c + ch) * len + j);
+    const mean = idx.reduce((s, k) => s + x[k], 0) / m;
+    const v = idx.reduce((s, k) => s + (x[k] - mean) ** 2, 0) / m;
+    const inv = 1 / Math.sqrt(v + 1e-5);
+    let sg = 0;
+    let sgx = 0;
+    for (const k of idx) {
+      out[k] = (x[k] - mean) * inv;
+      sg += r[k];
+      sgx += r[k] * out[k];
+    }
+    for (const k of idx) dx[k] = inv * (r[k] - sg / m - out[k] * sgx / m);
+  }
+  return { out, dx };
+}
+
+/** Softmax of each row of x [rows, len]. */
+export function refSoftmax(x: Float32Array, rows: number, len: number): Float64Array {
+  const out = new Float64Array(x.length);
+  for (let i = 0; i < rows; i++) {
+    let mx = -Infinity;
+    for (let j = 0; j < len; j++) mx = Math.max(mx, x[i * len + j]);
+    let z = 0;
+    for (let j = 0; j < len; j++) z += Math.exp(x[i * len + j] - mx);
+    for (let j = 0; j < len; j++) out[i * len + j] = Math.exp(x[i * len + j] - mx) / z;
+  }
+  return out;
+}
+
 /** Why `actual` fails against `expected` (relative error > rtol, NaN, wrong length), or null. */
 export function compareToReference(actual: ArrayLike<number>, expected: ArrayLike<number>, rtol = 1e-4, floor = 1e-2): string | null {
   if (actual.length !== expected.length) return `${actual.length} values, expected ${expected.length}`;

@@ -9,9 +9,12 @@ import convForward from '../../shaders/conv2d_forward.wgsl';
 import convInput from '../../shaders/conv2d_backward_input.wgsl';
 import convWeight from '../../shaders/conv2d_backward_weight.wgsl';
 import convTiled from '../../shaders/conv2d_tiled.wgsl';
+import batchnormSource from '../../shaders/batchnorm.wgsl';
+import lossSource from '../../shaders/loss.wgsl';
 import type { Runtime } from '../runtime/runtime.ts';
 import { MATMUL_VARIANTS } from './variants/matmul.ts';
 import { CONV2D_VARIANTS } from './variants/conv2d.ts';
+import { BATCHNORM_VARIANTS, LOSS_ROW_VARIANTS } from './variants/rows.ts';
 
 /** Text storage by key. */
 export interface TuneStore {
@@ -56,7 +59,10 @@ export function hash32(text: string): string {
 
 /** A hash of every tuned kernel's source and of the variant tables: changes whenever a choice could. */
 export const KERNELS_HASH = hash32(
-  [matmulSource, gemmSource, convCommon, convForward, convInput, convWeight, convTiled, JSON.stringify(MATMUL_VARIANTS), JSON.stringify(CONV2D_VARIANTS)].join('\u0000'),
+  [
+    matmulSource, gemmSource, convCommon, convForward, convInput, convWeight, convTiled, batchnormSource, lossSource,
+    ...[MATMUL_VARIANTS, CONV2D_VARIANTS, BATCHNORM_VARIANTS, LOSS_ROW_VARIANTS].map((t) => JSON.stringify(t)),
+  ].join('\u0000'),
 );
 
 /** The adapter as the cache key sees it: names, driver (in the description), subgroup sizes, features, limits. */
