@@ -65,6 +65,27 @@ export async function attachTuneStore(rt: Runtime, store: TuneStore | null, mode
   for (const [k, e] of Object.entries(file.entries)) s.known.set(k, e.variant);
 }
 
+/**
+ * Runs `fn` with the runtime attached to `store` (tuner on), then puts back its previous store,
+ * mode and known choices. The bench tunes in a fresh store this way.
+ */
+export async function withTuneStore<T>(rt: Runtime, store: TuneStore, fn: () => Promise<T>): Promise<T> {
+  const prev = attached.get(rt);
+  const s = tuneState(rt);
+  const mode = s.mode;
+  const known = new Map(s.known);
+  await attachTuneStore(rt, store, 'on');
+  try {
+    return await fn();
+  } finally {
+    if (prev) attached.set(rt, prev);
+    else attached.delete(rt);
+    s.mode = mode;
+    s.known.clear();
+    for (const [k, v] of known) s.known.set(k, v);
+  }
+}
+
 function attachment(rt: Runtime): Attached {
   let a = attached.get(rt);
   if (!a) {
