@@ -74,7 +74,7 @@ export async function caseSteps(rt: Runtime): Promise<{ text: string; metrics: R
   }
   if (dir) writeFileSync(join(dir, 'resnet18.json'), JSON.stringify({ ...resnetJson(), lr: LR, momentum: MOMENTUM, rho: RHO }));
   const text = [
-    `ResNet-18 (bench/peers/resnet.ts's weights) and ResNet-50 (CIFAR stem, seeded init) training steps, batch ${N} of ${SHAPE.join('×')}, ${CLASSES} classes, SGD lr ${LR} momentum ${MOMENTUM}, SAM ρ ${RHO}; each step ends with reading its loss; median of 5 (ResNet-50: 3) after 2 (1) warm-up steps.${dir ? ` Weights and workload written to ${dir} for bench/torch_cuda.py.` : ''}`,
+    `ResNet-18 (bench/peers/resnet.ts's weights) and ResNet-50 (CIFAR stem, seeded init) training steps, batch ${N} of ${SHAPE.join('×')}, ${CLASSES} classes, SGD lr ${LR} momentum ${MOMENTUM}, SAM ρ ${RHO}; each step ends with reading its loss; ${QUICK ? 'one timed step after one warm-up step (BENCH_STEPS_REPS=1)' : 'median of 5 (ResNet-50: 3) after 2 (1) warm-up steps'}.${dir ? ` Weights and workload written to ${dir} for bench/torch_cuda.py.` : ''}`,
     '',
     ...lines,
   ].join('\n');

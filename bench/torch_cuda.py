@@ -167,7 +167,7 @@ def main():
     dev = torch.device(want)
     torch.backends.cuda.matmul.allow_tf32 = False  # fp32, like our WGSL kernels
     torch.backends.cudnn.allow_tf32 = False
-    out = {"device": torch.cuda.get_device_name(0), "torch": torch.__version__, "matmul_gflops": {}}
+    out = {"device": torch.cuda.get_device_name(0) if want == "cuda" else "cpu", "torch": torch.__version__, "matmul_gflops": {}}
     for n in [int(v) for v in os.environ.get("TORCH_MATMUL_SIZES", "1024,2048,4096,8192").split(",")]:
         a = torch.randn(n, n, device=dev)
         b = torch.randn(n, n, device=dev)

@@ -158,7 +158,7 @@ export async function caseTune(rt: Runtime, sizes: number[], skinnyOnly = false)
     if (small) lines.push(`Tuning the small CNN's step from an empty cache (${smallRows.length} shape classes: self-checks, compiles, timing): ${smallSeconds.toFixed(1)} s (goal ≤ 30 s on lavapipe). The other bench shapes: ${otherSeconds.toFixed(1)} s more.`);
     else lines.push(`Tuning these shapes from an empty cache: ${otherSeconds.toFixed(1)} s.`);
     lines.push(slower.length ? `Tuned slower than the default by more than 3% (noise or a wrong choice): ${slower.join('; ')}.` : 'Tuned is nowhere more than 3% slower than the default (the goal: never slower).');
-    lines.push('', 'Every shape class the tuner saw (ms: median device time per candidate while tuning):', '');
+    lines.push('', 'Every shape class the tuner saw (ms: device time per candidate while tuning, the fastest of its rounds):', '');
     lines.push('| op | instance | chosen | default | chosen ms | default ms | candidates timed | rejected by self-check |', '|---|---|---|---|---:|---:|---:|---|');
     const seen = new Set<string>();
     for (const r of rows) {

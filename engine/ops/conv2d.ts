@@ -243,10 +243,10 @@ export function conv2dBackwardWeightKernel(dy: Tensor, x: Tensor, g: Conv2dGeome
   let nSplit: number;
   let rowsPerSplit: number;
   if (c.kernel === 'tiled') {
-    // splits of the output pixels (the GEMM's K) until about `threads` workgroups run
+    // splits of the output pixels (the GEMM's K, each ≥ 64 deep) until about `threads` threads run
     const pixels = rows * g.ow;
     const tiles = Math.ceil(g.coutG / (c.bm ?? 64)) * Math.ceil(kg / (c.bn ?? 64)) * g.groups;
-    const split = Math.max(1, Math.min(Math.ceil(pixels / 64), Math.ceil(threads / 64 / tiles)));
+    const split = Math.max(1, Math.min(Math.ceil(pixels / 64), Math.ceil(threads / c.wg / tiles)));
     rowsPerSplit = Math.ceil(pixels / split);
     nSplit = Math.ceil(pixels / rowsPerSplit);
   } else {

@@ -26,7 +26,7 @@ export interface TuneStore {
 
 export interface TuneEntry {
   variant: string;
-  /** Median device time per candidate timed, ms. */
+  /** Device time per candidate timed (the fastest of its rounds), ms. */
   ms: Record<string, number>;
   /** Candidates that failed their self-check, with the reason. */
   rejected?: Record<string, string>;

@@ -6,7 +6,7 @@ import type { Runtime } from '../runtime/runtime.ts';
 import { SamgpuError } from '../device/errors.ts';
 import { choiceId, currentChoices, tuneState, type ChoiceSite, type KernelChoices, type TuneMode } from './choices.ts';
 import { FAMILIES } from './families.ts';
-import { median, timeWork, timingMethod, type Disposable, type TimingMethod } from './timing.ts';
+import { timeWork, timingMethod, type Disposable, type TimingMethod } from './timing.ts';
 import { adapterIdentity, emptyTuneFile, parseTuneFile, tuneKey, type TuneEntry, type TuneFile, type TuneStore } from './store.ts';
 
 export interface TuneOptions {
@@ -28,7 +28,7 @@ export interface TuneRow {
   instance: string;
   variant: string;
   defaultVariant: string;
-  /** Median device time per candidate timed, ms (absent: read from the store). */
+  /** Device time per candidate timed (the fastest of its rounds), ms (absent: read from the store). */
   ms: Record<string, number>;
   rejected: Record<string, string>;
   /** The choice came from the store: nothing was timed. */
@@ -199,7 +199,9 @@ async function tuneSite(rt: Runtime, site: ChoiceSite, method: TimingMethod, rou
         alive = alive.filter((v) => v === dflt || samples.get(v)![0] <= PRUNE * best);
       }
     }
-    for (const v of ok) ms[v] = median(samples.get(v)!);
+    // The fastest sample: other processes only ever add time (a contended core, a descheduled
+    // worker), so the minimum estimates the kernel's own time best on a shared machine.
+    for (const v of ok) ms[v] = Math.min(...samples.get(v)!);
   } finally {
     wl.dispose();
   }

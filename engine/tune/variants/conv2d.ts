@@ -18,9 +18,9 @@ export interface Conv2dConfig {
   kernel: 'subgroup' | 'register' | 'cluster' | 'tiled';
   /** register kernels: channels per thread (forward: output, input grad: input, weight grad: output); ≤ 8 */
   tc: number;
-  /** register kernels: threads per workgroup */
+  /** threads per workgroup (register: free; cluster: cw; tiled: (bm/tm)·(bn/tn)) */
   wg: number;
-  /** weight gradient: split the output rows (K) until about this many threads (tiled: workgroups) run */
+  /** weight gradient: split the output pixels (the GEMM's K) until about this many threads run */
   threads: number;
   /** cluster: lanes per workgroup (4, 8 or 16) */
   cw?: number;

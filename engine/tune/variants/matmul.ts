@@ -51,6 +51,8 @@ export interface MatmulVariant {
    */
   for: 'gpu' | 'cpu' | 'any' | 'test';
   fits(f: AdapterFacts): boolean;
+  /** The shapes the tuner times it on (default: all). */
+  when?: (s: MatmulShape) => boolean;
 }
 
 const tiled = (bm: number, bn: number, bk: number, tm: number, tn: number, db: boolean, forWhat: 'gpu' | 'any' = 'gpu'): MatmulVariant => {
@@ -62,11 +64,11 @@ const tiled = (bm: number, bn: number, bk: number, tm: number, tn: number, db: b
     fits: (f) => threads <= f.maxInvocations && (bm + bn) * bk * 4 * (db ? 2 : 1) <= f.wgStorage,
   };
 };
-const register = (tm: number, tn4: number, wg: number, forWhat: 'cpu' | 'any' | 'test' = 'cpu'): MatmulVariant => ({
-  id: `register-${tm}x${4 * tn4}`,
-  config: { kernel: 'register', tm, tn4, wgx: wg, wgy: wg },
+const register = (tm: number, tn4: number, wg: number, forWhat: 'cpu' | 'any' | 'test' = 'cpu', wgx = wg, wgy = wg): MatmulVariant => ({
+  id: `register-${tm}x${4 * tn4}${wgx === wg && wgy === wg ? '' : `-${wgx}x${wgy}`}`,
+  config: { kernel: 'register', tm, tn4, wgx, wgy },
   for: forWhat,
-  fits: (f) => wg * wg <= f.maxInvocations,
+  fits: (f) => wgx * wgy <= f.maxInvocations,
 });
 const cluster = (cw: number, cl: number, forWhat: 'gpu' | 'cpu'): MatmulVariant => ({
   id: `cluster-${cw}${cl > 1 ? `x${cl}` : ''}`,
@@ -86,6 +88,9 @@ export const MATMUL_VARIANTS: readonly MatmulVariant[] = [
   register(8, 2, 8, 'any'), // the hand-picked kernel of CPU adapters without subgroups
   register(4, 1, 8),
   register(8, 1, 8, 'test'), // 13–14.5 GFLOP/s at 1024³ on lavapipe against 20 for 8×8 (bench/NOTES.md)
+  // skinny shapes: every thread of the workgroup along M (N of a few columns) or along N (M of a few rows)
+  { ...register(4, 1, 0, 'cpu', 1, 64), when: (s) => s.n <= 16 },
+  { ...register(2, 2, 0, 'cpu', 64, 1), when: (s) => s.m <= 16 },
   { id: 'subgroup8', config: { kernel: 'subgroup', tm: 8, tn4: 2, wgx: 8, wgy: 8 }, for: 'cpu', fits: hasSubgroups8 },
   cluster(4, 1, 'cpu'),
   cluster(8, 1, 'cpu'),
@@ -155,7 +160,7 @@ export function matmulCandidates(f: AdapterFacts, s: MatmulShape): string[] {
   const dflt = defaultMatmulVariant(f);
   const ids: string[] = [];
   for (const v of MATMUL_VARIANTS) {
-    if (!v.fits(f) || (v.id !== dflt && v.for !== kind && v.for !== 'any')) continue;
+    if (!v.fits(f) || (v.id !== dflt && v.for !== kind && v.for !== 'any') || (v.when && !v.when(s))) continue;
     // one cluster width per adapter: the widest its subgroups allow (fewer, wider shares)
     if (v.config.kernel === 'cluster' && v.for === 'cpu' && v.config.cw! < 8 && clusterFits(f, 8)) continue;
     ids.push(v.id);
