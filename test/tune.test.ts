@@ -113,7 +113,9 @@ describe('autotuner', function () {
       optimizer: { name: 'sgd', lr: 0.05 },
       epochs: 2,
       batchSize: 32,
-      probe: { l2Grid: [0.1] },
+      // the kernels of the training step are the point here: no untrained-probe or λ references
+      probe: { l2Grid: [0.1], untrained: false },
+      importance: { examples: 0 },
     };
     try {
       // Choices that round differently from the defaults: split-K matmuls, tiled convolutions
@@ -144,10 +146,13 @@ describe('autotuner', function () {
         for (const m of f.metrics) delete m.seconds;
         return f;
       };
+      // the final weights (last checkpoint) bit for bit, and every reported number
+      const weights = (d: string) => [...decodeCheckpoint(readFileSync(join(tmp, d, 'checkpoint.safetensors')), d).checkpoint.model.values()].map((t) => [...new Uint32Array(t.data.buffer, t.data.byteOffset, t.data.length)]);
+      assert.deepEqual(weights('b'), weights('a'));
       assert.deepEqual(finalOf('b'), finalOf('a'));
       // The control: the same run on the defaults ends elsewhere (the choices matter).
       await runInDir(join(tmp, 'c'), config);
-      assert.notDeepEqual(finalOf('c').metrics, finalOf('a').metrics);
+      assert.notDeepEqual(weights('c'), weights('a'));
     } finally {
       rmSync(tmp, { recursive: true, force: true });
     }
