@@ -20,7 +20,23 @@ export const LAYERS: ConvLayer[] = [
   { name: 'ResNet-18 layer2 128→128 k3 s1 (32×128×16×16)', x: [32, 128, 16, 16], w: [128, 128, 3, 3], opts: { stride: 1, padding: 1 } },
   { name: 'ResNet-18 layer3 256→256 k3 s1 (32×256×8×8)', x: [32, 256, 8, 8], w: [256, 256, 3, 3], opts: { stride: 1, padding: 1 } },
   { name: 'ResNet-18 layer4 512→512 k3 s1 (32×512×4×4)', x: [32, 512, 4, 4], w: [512, 512, 3, 3], opts: { stride: 1, padding: 1 } },
+  ...(process.env.BENCH_RESNET50 === '1' ? resnet50Layers() : []),
 ];
+
+/** BENCH_RESNET50=1 (bench/gpu.sh): each ResNet-50 stage's bottleneck convs (1×1 reduce, 3×3, 1×1 expand; CIFAR stem, batch 32) and its strided 1×1 downsample. */
+function resnet50Layers(): ConvLayer[] {
+  const out: ConvLayer[] = [];
+  [[64, 32], [128, 16], [256, 8], [512, 4]].forEach(([planes, hw], i) => {
+    const inC = planes * 4;
+    out.push(
+      { name: `ResNet-50 layer${i + 1} 1×1 ${inC}→${planes} (32×${inC}×${hw}×${hw})`, x: [32, inC, hw, hw], w: [planes, inC, 1, 1], opts: {} },
+      { name: `ResNet-50 layer${i + 1} 3×3 ${planes}→${planes} (32×${planes}×${hw}×${hw})`, x: [32, planes, hw, hw], w: [planes, planes, 3, 3], opts: { padding: 1 } },
+      { name: `ResNet-50 layer${i + 1} 1×1 ${planes}→${inC} (32×${planes}×${hw}×${hw})`, x: [32, planes, hw, hw], w: [inC, planes, 1, 1], opts: {} },
+    );
+    if (i > 0) out.push({ name: `ResNet-50 layer${i + 1} downsample 1×1 s2 ${planes * 2}→${inC} (32×${planes * 2}×${hw * 2}×${hw * 2})`, x: [32, planes * 2, hw * 2, hw * 2], w: [inC, planes * 2, 1, 1], opts: { stride: 2 } });
+  });
+  return out;
+}
 
 export interface ConvRow {
   name: string;

@@ -1,6 +1,6 @@
 // Matmul throughput and dispatch overheads on the current runtime's adapter.
 import { tensor, add, type Runtime } from '../engine/index.ts';
-import { matmulKernel, matmulConfig, type MatmulConfig } from '../engine/ops/matmul.ts';
+import { matmulKernel, type MatmulConfig } from '../engine/ops/matmul.ts';
 
 export interface MatmulRow {
   size: number;
@@ -28,8 +28,8 @@ function randn(n: number): Float32Array {
   return a;
 }
 
-/** GFLOP/s of an n×n×n matmul: warm-up (compiles the pipeline), then the median of timed reps. */
-export async function benchMatmul(rt: Runtime, n: number, cfg: MatmulConfig = matmulConfig(rt)): Promise<MatmulRow> {
+/** GFLOP/s of an n×n×n matmul (`cfg`, else the tuned choice or default): warm-up (compiles the pipeline), then the median of timed reps. */
+export async function benchMatmul(rt: Runtime, n: number, cfg?: MatmulConfig): Promise<MatmulRow> {
   const a = tensor(randn(n * n), [n, n], rt);
   const b = tensor(randn(n * n), [n, n], rt);
   const flop = 2 * n ** 3;

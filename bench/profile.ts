@@ -1,27 +1,22 @@
 // Per-kernel GPU time of one training step (small CNN and ResNet-18; `npm run bench -- profile`).
-// With timestamp queries (where the adapter has them): WebGPU timestamps bracket whole passes, so
-// while profiling every dispatch gets a pass of its own: the runtime's command encoder is wrapped
-// (nothing in engine/ changes) so that its one long compute pass is replayed as one pass per
-// dispatch, each with beginning/end timestamp writes. Batching and submits stay as they are; each
-// dispatch's time is its execution on the device (on lavapipe: on the CPU cores), without
-// recording overheads. Without them (or with PROFILE_ISOLATE=1): the step's dispatches are
-// recorded, and after the step each is replayed alone, submitted and waited for, its wall clock
-// less that of an empty submit.
+// With timestamp queries (where the adapter has them) every dispatch gets a pass of its own with
+// timestamp writes; without them (or with PROFILE_ISOLATE=1) the step's dispatches are recorded
+// and, after the step, each is replayed alone, its wall clock less that of an empty submit. The
+// machinery is the tuner's (engine/tune/timing.ts).
 // Each dispatch is named by its kernel (shader:entry) and the engine function that issued it.
 import { type Runtime } from '../engine/index.ts';
-import type { Binding, DispatchArgs } from '../engine/runtime/runtime.ts';
 import type { KernelSource } from '../engine/runtime/pipeline-cache.ts';
+import { recordDispatches, replayDispatches, timeDispatches, timingMethod, type RecordedDispatch, type TimingMethod } from '../engine/tune/timing.ts';
 import { samgpuResnetTrainer, samgpuTrainer } from './peers/samgpu.ts';
 import { median } from './peers/common.ts';
 
-const MAX_DISPATCHES = 2048; // a query set holds at most 4096 timestamps
 const REPLAYS = 3; // timed replays of each dispatch (after one warm one)
-const EMPTY_SYNCS_PER_ROUND = 5; // empty submits, whose median is taken off each replay
+const EMPTY_SYNCS_PER_ROUND = 5; // empty submits, whose median is taken off each replay (engine/tune/timing.ts)
 
 /** How dispatches are timed: timestamp queries, or (without them, or PROFILE_ISOLATE=1) replays. */
-export type ProfileMethod = 'timestamps' | 'isolated';
+export type ProfileMethod = TimingMethod;
 export function profileMethod(rt: Runtime): ProfileMethod {
-  return process.env.PROFILE_ISOLATE === '1' || !rt.device.features.has('timestamp-query') ? 'isolated' : 'timestamps';
+  return timingMethod(rt, process.env.PROFILE_ISOLATE === '1');
 }
 
 export interface KernelTime {
@@ -62,151 +57,8 @@ function caller(): string {
 }
 
 const kernelLabel = (src: KernelSource) => `${src.name.replace(/\.wgsl/, '')}:${src.entry}`;
-
-/** Timestamps every dispatch `rt` records while `fn` runs; one entry per dispatch, in order. */
-export async function timeDispatches(rt: Runtime, fn: () => Promise<void>): Promise<{ label: string; caller: string; ns: number }[]> {
-  const device = rt.device;
-  if (!device.features.has('timestamp-query')) throw new Error('profile: the device lacks timestamp-query');
-  const querySet = device.createQuerySet({ type: 'timestamp', count: 2 * MAX_DISPATCHES });
-  const labels: { label: string; caller: string }[] = [];
-  let pending = { label: '?', caller: '?' };
-  const origDispatch = rt.dispatch;
-  const origCreate = device.createCommandEncoder;
-  rt.dispatch = (src: KernelSource, args: DispatchArgs) => {
-    pending = { label: kernelLabel(src), caller: caller() };
-    origDispatch.call(rt, src, args);
-  };
-  // The runtime opens one pass and sets pipeline, bind group, dispatch on it: hand it a stand-in
-  // that runs each dispatch in a timestamped pass of its own.
-  device.createCommandEncoder = function (desc?: GPUCommandEncoderDescriptor): GPUCommandEncoder {
-    const enc = origCreate.call(device, desc);
-    const beginComputePass = () => {
-      let pipeline: GPUComputePipeline | null = null;
-      const groups: [number, GPUBindGroup][] = [];
-      return {
-        setPipeline: (p: GPUComputePipeline) => void (pipeline = p),
-        setBindGroup: (i: number, g: GPUBindGroup) => void groups.push([i, g]),
-        dispatchWorkgroups: (x: number, y = 1, z = 1) => {
-          const k = labels.length;
-          const timestampWrites = k < MAX_DISPATCHES ? { querySet, beginningOfPassWriteIndex: 2 * k, endOfPassWriteIndex: 2 * k + 1 } : undefined;
-          const pass = enc.beginComputePass(timestampWrites ? { timestampWrites } : {});
-          pass.setPipeline(pipeline!);
-          for (const [i, g] of groups) pass.setBindGroup(i, g);
-          pass.dispatchWorkgroups(x, y, z);
-          pass.end();
-          groups.length = 0;
-          labels.push(pending);
-        },
-        end: () => {},
-      } as unknown as GPUComputePassEncoder;
-    };
-    return new Proxy(enc, {
-      get: (t, key) => (key === 'beginComputePass' ? beginComputePass : typeof (t as never)[key] === 'function' ? ((t as never)[key] as Function).bind(t) : (t as never)[key]),
-    });
-  };
-  try {
-    await fn();
-  } finally {
-    rt.dispatch = origDispatch;
-    device.createCommandEncoder = origCreate;
-  }
-  const n = Math.min(labels.length, MAX_DISPATCHES);
-  const resolve = device.createBuffer({ size: 16 * Math.max(n, 1), usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
-  const read = device.createBuffer({ size: 16 * Math.max(n, 1), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
-  const enc = device.createCommandEncoder();
-  if (n) enc.resolveQuerySet(querySet, 0, 2 * n, resolve, 0);
-  enc.copyBufferToBuffer(resolve, 0, read, 0, 16 * Math.max(n, 1));
-  device.queue.submit([enc.finish()]);
-  await read.mapAsync(GPUMapMode.READ);
-  const ts = new BigInt64Array(read.getMappedRange().slice(0));
-  read.unmap();
-  for (const b of [resolve, read]) b.destroy();
-  querySet.destroy();
-  return labels.slice(0, n).map((l, i) => ({ ...l, ns: Number(ts[2 * i + 1] - ts[2 * i]) }));
-}
-
-interface RecordedDispatch {
-  label: string;
-  caller: string;
-  src: KernelSource;
-  args: DispatchArgs;
-}
-
-/** The arguments of every dispatch `rt` records while `fn` runs, copied (callers reuse uniform arrays). */
-async function recordDispatches(rt: Runtime, fn: () => Promise<void>): Promise<RecordedDispatch[]> {
-  const out: RecordedDispatch[] = [];
-  const origDispatch = rt.dispatch;
-  rt.dispatch = (src: KernelSource, args: DispatchArgs) => {
-    const u = args.uniforms;
-    const buffers: Record<string, Binding> = {};
-    for (const [name, b] of Object.entries(args.buffers)) buffers[name] = 'capacity' in b ? b : { ...b };
-    out.push({
-      label: kernelLabel(src),
-      caller: caller(),
-      src,
-      args: {
-        buffers,
-        workgroups: [...args.workgroups],
-        ...(args.overrides ? { overrides: { ...args.overrides } } : {}),
-        ...(u ? { uniforms: (u instanceof ArrayBuffer ? new Uint8Array(u) : new Uint8Array(u.buffer, u.byteOffset, u.byteLength)).slice() } : {}),
-      },
-    });
-    origDispatch.call(rt, src, args);
-  };
-  try {
-    await fn();
-  } finally {
-    rt.dispatch = origDispatch;
-  }
-  return out;
-}
-
-// One workgroup storing one word: what a submit and its wait cost with (next to) no work.
-const NOOP: KernelSource = {
-  name: 'profile-noop.wgsl',
-  code: '@group(0) @binding(0) var<storage, read_write> out: array<u32>;\n@compute @workgroup_size(1) fn noop() { out[0] = 1u; }',
-  entry: 'noop',
-};
-
-/** Wall time of one dispatch, submitted alone and waited for, in ms. */
-async function syncedWall(rt: Runtime, src: KernelSource, args: DispatchArgs): Promise<number> {
-  const t0 = performance.now();
-  rt.dispatch(src, args);
-  await rt.sync();
-  return performance.now() - t0;
-}
-
-/**
- * Times each recorded dispatch alone: submitted and waited for, its median wall clock over
- * REPLAYS rounds (after a warm one) less the median of an empty submit. Rounds replay the whole
- * step in order, each dispatch alone: a burst of load from elsewhere then spoils one round of
- * every kernel rather than all samples of a few, and each dispatch finds the caches as the one
- * before it in the step left them. The step must have finished (nothing left in the open batch).
- * Its buffers are still GPU buffers of the pool (released ones sit in free lists, and the pool
- * destroys buffers only in trim(), which nothing calls here), so replays compute on what they
- * now hold: fine for timing, but they overwrite parameters and optimizer state (the SGD/SAM
- * kernels run again): the trainer must not step after.
- */
-async function replayDispatches(rt: Runtime, recorded: RecordedDispatch[]): Promise<{ label: string; caller: string; ns: number }[]> {
-  const scratch = rt.pool.acquire(16);
-  const noop: DispatchArgs = { buffers: { out: scratch }, workgroups: [1] };
-  const empty: number[] = [];
-  const walls = recorded.map((): number[] => []);
-  try {
-    await syncedWall(rt, NOOP, noop);
-    for (let round = 0; round <= REPLAYS; round++) {
-      for (let i = 0; i < EMPTY_SYNCS_PER_ROUND; i++) empty.push(await syncedWall(rt, NOOP, noop));
-      for (let i = 0; i < recorded.length; i++) {
-        const ms = await syncedWall(rt, recorded[i].src, recorded[i].args);
-        if (round) walls[i].push(ms);
-      }
-    }
-  } finally {
-    rt.pool.release(scratch);
-  }
-  const emptyMs = median(empty);
-  return recorded.map((d, i) => ({ label: d.label, caller: d.caller, ns: Math.max(0, median(walls[i]) - emptyMs) * 1e6 }));
-}
+const tagOf = (src: KernelSource) => ({ label: kernelLabel(src), caller: caller() });
+const untag = (ds: { tag: { label: string; caller: string }; ns: number }[]) => ds.map((d) => ({ ...d.tag, ns: d.ns }));
 
 /**
  * Profiles `reps` steps after `warmup` unprofiled ones (which compile the pipelines). Every step
@@ -234,11 +86,11 @@ export async function profileStep(rt: Runtime, opt: 'sgd' | 'sam', warmup = 2, r
   const runs: { label: string; caller: string; ns: number }[][] = [];
   try {
     if (method === 'timestamps') {
-      for (let r = 0; r < reps; r++) runs.push(await timeDispatches(rt, timedStep));
+      for (let r = 0; r < reps; r++) runs.push(untag(await timeDispatches(rt, timedStep, tagOf)));
     } else {
-      let recorded: RecordedDispatch[] = [];
-      for (let r = 0; r < reps; r++) recorded = await recordDispatches(rt, timedStep);
-      runs.push(await replayDispatches(rt, recorded));
+      let recorded: RecordedDispatch<{ label: string; caller: string }>[] = [];
+      for (let r = 0; r < reps; r++) recorded = await recordDispatches(rt, timedStep, tagOf);
+      runs.push(untag(await replayDispatches(rt, recorded, REPLAYS, EMPTY_SYNCS_PER_ROUND)));
     }
   } finally {
     t.dispose();

@@ -1,4 +1,4 @@
-// Benchmarks: `npm run bench -- CASE [CASE ...]` (cases: matmul, convnet, sam, peers, profile).
+// Benchmarks: `npm run bench -- CASE [CASE ...]` (cases: matmul, convnet, sam, peers, profile, tune, skinny, steps).
 // Writes bench/RESULTS.md (the latest section per case) and appends every section to bench/HISTORY.md.
 //
 // Environment (bench/gpu.sh sets these on a lent GPU):
@@ -8,6 +8,10 @@
 //   BENCH_FP32_PEAK_NOTE=...                 where that peak comes from, printed with it
 //   BENCH_NUMPY=0                            skip numpy (its CPU BLAS says nothing next to a GPU)
 //   BENCH_JSON=/path/file.json               also write the key numbers as JSON (gpu.sh's summary)
+//   BENCH_RESNET50=1                         convnet (and tune) also run ResNet-50's bottleneck convs
+//   BENCH_STEPS_DIR=/path                    steps writes ResNet-18/50 weights and batch there (for torch_cuda.py)
+//   BENCH_STEPS_REPS=1                       steps: one warm-up and one timed step (a quick check)
+//   SAMGPU_TUNE=off                          every case on the built-in kernel defaults (tune still compares)
 import { spawnSync } from 'node:child_process';
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -16,12 +20,17 @@ import { fileURLToPath } from 'node:url';
 import { init } from '../engine/node.ts';
 import type { Runtime } from '../engine/index.ts';
 import { matmulConfig } from '../engine/ops/matmul.ts';
+import { chooseVariant } from '../engine/tune/choices.ts';
+import { matmulKey, defaultMatmulVariant } from '../engine/tune/variants/matmul.ts';
+import { adapterFacts } from '../engine/tune/variants/adapter.ts';
 import { benchMatmul, benchOverhead } from './matmul.ts';
 import { benchConvLayers, convTables, CONV_GOAL } from './convnet.ts';
 import { benchTrainSteps } from './train-step.ts';
 import { otherLoad } from './load.ts';
 import { preparePeers, casePeers, type PeerSetup } from './peers/index.ts';
 import { caseProfile } from './profile.ts';
+import { caseSkinny, caseTune } from './tune.ts';
+import { caseSteps } from './gpu-steps.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const SIZES = matmulSizes();
@@ -96,6 +105,11 @@ function adapterName(rt: Runtime): string {
 
 const f1 = (x: number | undefined) => (x === undefined ? '—' : x.toFixed(1));
 
+/** The matmul variant an n³ product uses here (tuned, or the default). */
+function matmulVariantOf(rt: Runtime, n: number): string {
+  return chooseVariant(rt, 'matmul', matmulKey({ m: n, n, k: n, batch: 1, transA: false, transB: false }), () => ({})) ?? `${defaultMatmulVariant(adapterFacts(rt))} (default)`;
+}
+
 async function caseMatmul(rt: Runtime, pre: Prepared): Promise<string> {
   const cfg = matmulConfig(rt);
   const peak = fp32Peak();
@@ -103,7 +117,7 @@ async function caseMatmul(rt: Runtime, pre: Prepared): Promise<string> {
   const failed: string[] = [];
   for (const n of SIZES) {
     try {
-      const [r, other] = await otherLoad(() => benchMatmul(rt, n, cfg));
+      const [r, other] = await otherLoad(() => benchMatmul(rt, n));
       rows.push({ ...r, other });
       console.error(`  matmul ${n}³: ${r.gflops.toFixed(1)} GFLOP/s (median of ${r.reps}, ${r.medianMs.toFixed(1)} ms; other processes ${other === null ? '?' : other.toFixed(2)} cores)`);
     } catch (e) {
@@ -115,7 +129,7 @@ async function caseMatmul(rt: Runtime, pre: Prepared): Promise<string> {
   metrics.matmul = { gflops: Object.fromEntries(rows.map((r) => [r.size, r.gflops])), fp32PeakGflops: peak ?? null };
   const nps = [pre.numpy, pre.numpyUnset].filter((np): np is NumpyResult => np !== null);
   const lines: string[] = [];
-  lines.push(`matmul, f32, C = A·B, n×n×n; kernel config: ${JSON.stringify(cfg)}`);
+  lines.push(`matmul, f32, C = A·B, n×n×n; kernels: ${SIZES.map((n) => `${n}³ ${matmulVariantOf(rt, n)}`).join(', ')} (the adapter's default: ${JSON.stringify(cfg)})`);
   lines.push(`OPENBLAS_CORETYPE=${process.env.OPENBLAS_CORETYPE ?? '(unset)'} OPENBLAS_L2_SIZE=${process.env.OPENBLAS_L2_SIZE ?? '(unset)'} LP_NUM_THREADS=${process.env.LP_NUM_THREADS ?? '(unset)'}`);
   lines.push('', `The machine has ${cpus().length} CPUs; "other load" is the CPU time other processes used during each row (more than ~0.2 cores means the row is slowed by contention).`);
   if (peak) lines.push(`fp32 peak: ${peak} GFLOP/s (BENCH_FP32_PEAK_GFLOPS${process.env.BENCH_FP32_PEAK_NOTE ? `; ${process.env.BENCH_FP32_PEAK_NOTE}` : ''}).`);
@@ -193,6 +207,21 @@ const CASES: Record<string, (rt: Runtime, pre: Prepared) => Promise<string>> = {
   sam: caseSam,
   peers: (rt, pre) => casePeers(rt, pre.peers!, adapterName(rt)),
   profile: caseProfile,
+  steps: async (rt) => {
+    const r = await caseSteps(rt);
+    metrics.steps = r.metrics;
+    return r.text;
+  },
+  skinny: async (rt) => {
+    const r = await caseSkinny(rt);
+    metrics.skinny = r.metrics;
+    return r.text;
+  },
+  tune: async (rt) => {
+    const r = await caseTune(rt, SIZES);
+    metrics.tune = r.metrics;
+    return r.text;
+  },
 };
 
 // No case named: the side-by-side comparison with the peers.

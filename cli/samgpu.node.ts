@@ -1,4 +1,4 @@
-// `samgpu`: run, sweep (+ status, resubmit, cell), report, toy, info. The entry of the command
+// `samgpu`: run, sweep (+ status, resubmit, cell), report, toy, info, study, tune. The entry of the command
 // (bin/samgpu.mjs runs it from a checkout's sources, or dist/samgpu-cli.js, its bundle, from the
 // installed package).
 import { SamgpuError } from '../engine/device/errors.ts';

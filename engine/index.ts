@@ -13,6 +13,7 @@ export * from './ops/index.ts';
 export * as nn from './nn/index.ts';
 export * as optim from './optim/index.ts';
 export * as models from './models/index.ts';
+export * as tune from './tune/index.ts';
 
 // Top-level functions, with the most arguments each takes (see args.ts: atMost).
 import * as cur from './runtime/current.ts';
@@ -61,7 +62,7 @@ export const initWith = atMost('initWith', 2, async function initWith(gpu: GPU, 
 
 /** Make `device` (already acquired) current. */
 export const useDevice = atMost('useDevice', 2, function useDevice(device: GpuDevice, opts: RuntimeOptions = {}): Runtime {
-  options('useDevice', opts, ['maxDispatchesPerBatch', 'debug', 'powerPreference', 'compatibility', 'lowerMainThreadPriority', 'filterDriverNoise']);
+  options('useDevice', opts, ['maxDispatchesPerBatch', 'debug', 'powerPreference', 'compatibility', 'lowerMainThreadPriority', 'filterDriverNoise', 'tune']);
   if (!(device instanceof GpuDevice)) throw new SamgpuError(`useDevice: expected a GpuDevice, got ${show(device)}`);
   const rt = new Runtime(device, opts);
   makeCurrent(rt);

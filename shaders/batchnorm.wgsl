@@ -1,8 +1,8 @@
 // Batch normalization over a [N, C, S] view of the input (S = L, H·W, or 1 for [N, C]);
 // each channel reduces over M = N·S values.
 //
-//  - bn_stats / bn_stats_running: one workgroup per channel, two passes (mean, then the mean
-//    of squared deviations: no cancellation), workgroup tree reductions; writes mean and
+//  - bn_stats / bn_stats_running: one workgroup of WG threads per channel, two passes (mean,
+//    then the mean of squared deviations: no cancellation), workgroup reductions; writes mean and
 //    1/sqrt(var + eps). The _running variant also updates the running stats in place with the
 //    unbiased variance (PyTorch's rule), so SAM's second pass can simply use bn_stats.
 //  - bn_eval_stats: one thread per channel: the same two outputs from the running stats
@@ -41,8 +41,15 @@ struct Params {
 override HAS_WEIGHT: bool = true;
 override HAS_BIAS: bool = true;
 
-const WG: u32 = 64u;
-var<workgroup> red: array<vec2<f32>, 64>;
+// The reductions' variants (engine/tune/variants/rows.ts): WG threads per channel (a power of
+// two), summed by a tree in workgroup memory, or with SG_REDUCE by subgroupAdd within each
+// subgroup of SG_SIZE lanes (the adapter's one subgroup size; invocations numbered consecutively
+// within subgroups) and then across the WG / SG_SIZE partial sums. The host provides
+// `sub_add(v)`: subgroupAdd where the module enables subgroups, the identity elsewhere.
+override WG: u32 = 64u;
+override SG_REDUCE: bool = false;
+override SG_SIZE: u32 = 8u;
+var<workgroup> red: array<vec2<f32>, WG>;
 
 /** Index of the j-th value (j < M) of channel c. */
 fn at(j: u32, c: u32) -> u32 {
@@ -52,6 +59,15 @@ fn at(j: u32, c: u32) -> u32 {
 
 /** Workgroup-wide sum of v (every thread receives it). Call from uniform control flow. */
 fn wg_sum(lid: u32, v: vec2<f32>) -> vec2<f32> {
+  if (SG_REDUCE) {
+    let s = sub_add(v);
+    if (lid % SG_SIZE == 0u) { red[lid / SG_SIZE] = s; }
+    workgroupBarrier();
+    var t = vec2(0.0, 0.0);
+    for (var i = 0u; i < WG / SG_SIZE; i++) { t += red[i]; }
+    workgroupBarrier(); // red is reused by the next call
+    return t;
+  }
   red[lid] = v;
   workgroupBarrier();
   for (var s = WG / 2u; s > 0u; s >>= 1u) {
@@ -90,7 +106,7 @@ fn store_stats(c: u32, lid: u32) -> vec2<f32> {
   return st;
 }
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(WG)
 fn bn_stats(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
             @builtin(local_invocation_index) lid: u32) {
   let c = channel_of(wid, nwg);
@@ -98,7 +114,7 @@ fn bn_stats(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg:
   store_stats(c, lid);
 }
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(WG)
 fn bn_stats_running(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                     @builtin(local_invocation_index) lid: u32) {
   let c = channel_of(wid, nwg);
@@ -137,7 +153,7 @@ fn bn_apply(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgrou
   out[i] = y;
 }
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(WG)
 fn bn_bwd_reduce(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                  @builtin(local_invocation_index) lid: u32) {
   let c = channel_of(wid, nwg);

@@ -82,11 +82,11 @@ fn conv2d_backward_input(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_wor
 // Everything below needs `enable subgroups;`, which the host prepends (conv2d.ts compiles this
 // file twice, see conv2d_forward.wgsl).
 //
-// conv2d_backward_input_sg, for CPU adapters with 8-wide subgroups: one subgroup per
-// workgroup, each lane owns 4 input pixels of one phase (as above), the 8 lanes share 16 input
-// channels. Per step of 4 output channels a lane loads its 4×4 values of dy and 8 of the 64
-// weights of the block, which subgroupBroadcast hands to every lane. Each phase's block count
-// is padded to a multiple of 8 (p.row_blocks), so a workgroup never straddles two phases and
+// conv2d_backward_input_sg: one cluster of CW lanes per workgroup (conv2d_common.wgsl), each
+// lane owns 4 input pixels of one phase (as above), the lanes share 16 input channels. Per step
+// of 4 output channels a lane loads its 4×4 values of dy and 64/CW of the 64 weights of the
+// block, which share() hands to every lane. Each phase's block count is padded to a multiple
+// of CW (p.row_blocks), so a workgroup never straddles two phases and
 // the taps it visits are the same for all lanes: with ky0 the first tap that reaches the
 // phase's rows, the others are ky0 + k·tap_step_h, and the dy row moves by oy_step_h per tap.
 // All lanes run the same number of steps (no early exit before the broadcasts).
@@ -101,10 +101,11 @@ fn first_tap(r: u32, pad: u32, dil: u32, stride: u32, limit: u32) -> u32 {
   return limit;
 }
 
-@compute @workgroup_size(8)
+@compute @workgroup_size(CW)
 fn conv2d_backward_input_sg(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
-                            @builtin(subgroup_invocation_id) lane: u32) {
-  let first = (wid.x + wid.y * nwg.x) * 8u;
+                            @builtin(local_invocation_index) lane: u32, @builtin(subgroup_invocation_id) sid: u32) {
+  let src0 = sid - lane;
+  let first = (wid.x + wid.y * nwg.x) * CW;
   let phase = first / p.row_blocks;
   if (phase >= p.stride_h * p.stride_w) { return; }     // the whole workgroup: grid padding
   let per_phase = p.n * p.phase_rows * p.phase_blocks;
@@ -133,10 +134,10 @@ fn conv2d_backward_input_sg(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_
   let wstep = p.cin_g * ksize;                // weight stride per output channel
   let wbase = g * p.cout_g * wstep;
   // This lane's weight items: item q·8 + lane = (output channel step kk, input channel quad cq).
-  var wkk: array<u32, 2>;
-  var wcol: array<u32, 8>;
-  for (var q = 0u; q < 2u; q++) {
-    let item = q * 8u + lane;
+  var wkk: array<u32, 4>;
+  var wcol: array<u32, 16>;
+  for (var q = 0u; q < ITEMS_PER_LANE; q++) {
+    let item = q * CW + lane;
     wkk[q] = item / 4u;
     for (var i = 0u; i < 4u; i++) { wcol[q * 4u + i] = wbase + (cg0 + min(4u * (item % 4u) + i, clast)) * ksize; }
   }
@@ -154,14 +155,14 @@ fn conv2d_backward_input_sg(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_
     let ok = vec4<bool>(rowok) & (cols >= vec4<i32>(0)) & (cols <= wmax);
     let idx = vec4<u32>(clamp(cols, vec4<i32>(0), wmax)) + dybase + u32(clamp(oy, 0, i32(p.out_h) - 1)) * p.out_w;
     let tap = (ky0 + kyi * p.tap_step_h) * p.kw + kx0 + kxi * p.tap_step_w;
-    var wv: array<vec4<f32>, 2>;
-    for (var q = 0u; q < 2u; q++) {
+    var wv: array<vec4<f32>, 4>;
+    for (var q = 0u; q < ITEMS_PER_LANE; q++) {
       let c = co + wkk[q];
       let o = min(c, p.cout_g - 1u) * wstep + tap;
       let v = vec4<f32>(wt[wcol[q * 4u] + o], wt[wcol[q * 4u + 1u] + o], wt[wcol[q * 4u + 2u] + o], wt[wcol[q * 4u + 3u] + o]);
       wv[q] = select(vec4<f32>(0.0), v, c < p.cout_g);
     }
-    let t = share(wv[0], wv[1]);
+    let t = share(wv, src0);
     for (var kk = 0u; kk < 4u; kk++) {
       let c = co + kk;
       let o = min(c, p.cout_g - 1u) * oplane;

@@ -86,25 +86,26 @@ fn conv2d_backward_weight(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_wo
 // Everything below needs `enable subgroups;`, which the host prepends (conv2d.ts compiles this
 // file twice, see conv2d_forward.wgsl).
 //
-// conv2d_backward_weight_sg, for CPU adapters with 8-wide subgroups: one subgroup per
-// workgroup, each lane owns 4 consecutive taps (as above), the 8 lanes share 16 output
-// channels. Per step of 4 output pixels of a row a lane loads its 4 taps × 4 pixels of x and 8
-// of the 64 values of the dy block, which subgroupBroadcast hands to every lane. Workgroups:
-// tap groups (8 lanes × 4 taps) fastest, then channel blocks, then splits; all lanes run the
-// same steps (no early exit before the broadcasts).
+// conv2d_backward_weight_sg: one cluster of CW lanes per workgroup (conv2d_common.wgsl), each
+// lane owns 4 consecutive taps (as above), the lanes share 16 output channels. Per step of 4
+// output pixels of a row a lane loads its 4 taps × 4 pixels of x and 64/CW of the 64 values of
+// the dy block, which share() hands to every lane. Workgroups: tap groups (CW lanes × 4 taps)
+// fastest, then channel blocks, then splits; all lanes run the same steps (no early exit
+// before the shares).
 
 // share(): shaders/conv2d_common.wgsl
 
-@compute @workgroup_size(8)
+@compute @workgroup_size(CW)
 fn conv2d_backward_weight_sg(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
-                             @builtin(subgroup_invocation_id) lane: u32) {
+                             @builtin(local_invocation_index) lane: u32, @builtin(subgroup_invocation_id) sid: u32) {
+  let src0 = sid - lane;
   let w = wid.x + wid.y * nwg.x;
-  let tap_groups = (p.tap_blocks + 7u) / 8u;
+  let tap_groups = (p.tap_blocks + CW - 1u) / CW;
   let nch = p.groups * p.cblocks;
   let s = w / (tap_groups * nch);
   if (s >= p.split) { return; }             // the whole workgroup: grid padding
   let cb = (w / tap_groups) % nch;
-  let raw = (w % tap_groups) * 8u + lane;  // this lane's tap block
+  let raw = (w % tap_groups) * CW + lane;  // this lane's tap block
   let live = raw < p.tap_blocks;
   let tb = min(raw, p.tap_blocks - 1u);
   let g = cb / p.cblocks;
@@ -128,10 +129,10 @@ fn conv2d_backward_weight_sg(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num
   }
   // This lane's dy items: item q·8 + lane = (pixel kk, channel quad cq) → channels
   // co0 + 4·cq + i at pixel ox + kk.
-  var gkk: array<u32, 2>;
-  var grow: array<u32, 8>;
-  for (var q = 0u; q < 2u; q++) {
-    let item = q * 8u + lane;
+  var gkk: array<u32, 4>;
+  var grow: array<u32, 16>;
+  for (var q = 0u; q < ITEMS_PER_LANE; q++) {
+    let item = q * CW + lane;
     gkk[q] = item / 4u;
     for (var i = 0u; i < 4u; i++) { grow[q * 4u + i] = (co0 + min(4u * (item % 4u) + i, clast)) * oplane; }
   }
@@ -152,14 +153,14 @@ fn conv2d_backward_weight_sg(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num
     let rowok = (iy >= vec4<i32>(0)) & (iy <= hmax);
     let xrow = choff + n * p.cin * plane + vec4<u32>(clamp(iy, vec4<i32>(0), hmax)) * p.in_w;
     let gbase = n * p.cout * oplane + oy * p.out_w;
-    var gv: array<vec4<f32>, 2>;
-    for (var q = 0u; q < 2u; q++) {
+    var gv: array<vec4<f32>, 4>;
+    for (var q = 0u; q < ITEMS_PER_LANE; q++) {
       let px = ox + gkk[q];
       let o = gbase + min(px, p.out_w - 1u);
       let v = vec4<f32>(dy[grow[q * 4u] + o], dy[grow[q * 4u + 1u] + o], dy[grow[q * 4u + 2u] + o], dy[grow[q * 4u + 3u] + o]);
       gv[q] = select(vec4<f32>(0.0), v, px < p.out_w);
     }
-    let t = share(gv[0], gv[1]);
+    let t = share(gv, src0);
     for (var kk = 0u; kk < 4u; kk++) {
       let ix = vec4<i32>(i32(ox + kk) * sw) + offx;
       let ok = rowok & (ix >= vec4<i32>(0)) & (ix <= wmax) & vec4<bool>(ox + kk < p.out_w);

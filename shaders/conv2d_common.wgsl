@@ -24,13 +24,31 @@ struct Params {
   out_step_w: u32,
 }
 
-// ==== SUBGROUP KERNELS (the helper below needs `enable subgroups;`)
+// ==== SUBGROUP KERNELS (the helpers below need `enable subgroups;`)
+//
+// The subgroup kernels run one cluster of CW lanes per workgroup (CW ≤ the adapter's smallest
+// subgroup size, so the cluster is inside one subgroup): each lane loads 16/CW of the 16 vec4
+// items of a block and share() hands every item to every lane. With BCAST8 (subgroups exactly 8
+// wide, CW = 8: lavapipe) by subgroupBroadcast from constant lanes, which lavapipe compiles to a
+// register extract + splat; otherwise by subgroupShuffle from the cluster's lanes src0 … src0 +
+// CW − 1 (src0: the subgroup lane of the workgroup's first invocation).
 
-// Every lane's two vec4 (lane l holds items l and 8 + l) in every lane.
-fn share(v0: vec4<f32>, v1: vec4<f32>) -> array<vec4<f32>, 16> {
+override CW: u32 = 8u;
+override BCAST8: bool = true;
+override ITEMS_PER_LANE: u32 = 16u / CW;
+
+fn share8(v0: vec4<f32>, v1: vec4<f32>) -> array<vec4<f32>, 16> {
   return array<vec4<f32>, 16>(
     subgroupBroadcast(v0, 0u), subgroupBroadcast(v0, 1u), subgroupBroadcast(v0, 2u), subgroupBroadcast(v0, 3u),
     subgroupBroadcast(v0, 4u), subgroupBroadcast(v0, 5u), subgroupBroadcast(v0, 6u), subgroupBroadcast(v0, 7u),
     subgroupBroadcast(v1, 0u), subgroupBroadcast(v1, 1u), subgroupBroadcast(v1, 2u), subgroupBroadcast(v1, 3u),
     subgroupBroadcast(v1, 4u), subgroupBroadcast(v1, 5u), subgroupBroadcast(v1, 6u), subgroupBroadcast(v1, 7u));
+}
+
+/** Item i (held by lane i % CW as its item i / CW) in every lane. */
+fn share(v: array<vec4<f32>, 4>, src0: u32) -> array<vec4<f32>, 16> {
+  if (BCAST8) { return share8(v[0], v[1]); }
+  var t: array<vec4<f32>, 16>;
+  for (var i = 0u; i < 16u; i++) { t[i] = subgroupShuffle(v[i / CW], src0 + i % CW); }
+  return t;
 }

@@ -96,19 +96,20 @@ fn add_bias(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgrou
 //
 // conv2d_forward_sg, for CPU adapters (lavapipe: a subgroup is 8 SIMD lanes; every storage
 // load costs about the same per component whether or not its address is uniform, see
-// bench/NOTES.md). A workgroup is one subgroup: each lane owns 4 output pixels (as in
-// conv2d_forward), the 8 lanes share 16 output channels. Per step of 4 input channels a lane
-// loads its 4×4 inputs and 8 of the 64 weights of the block; subgroupBroadcast (a register
-// extract on lavapipe) hands the weights to every lane: 24 loads per 256 FMAs per lane.
+// bench/NOTES.md). A workgroup is one cluster of CW lanes (conv2d_common.wgsl): each lane owns 4
+// output pixels (as in conv2d_forward), the lanes share 16 output channels. Per step of 4 input
+// channels a lane loads its 4×4 inputs and 64/CW of the 64 weights of the block, which share()
+// hands to every lane (with CW = 8: 24 loads per 256 FMAs per lane).
 // Lanes past the end compute on clamped addresses and store nothing: all lanes must reach
 // every broadcast.
 
 // share(): shaders/conv2d_common.wgsl
 
-@compute @workgroup_size(8)
+@compute @workgroup_size(CW)
 fn conv2d_forward_sg(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
-                     @builtin(subgroup_invocation_id) lane: u32) {
-  let raw = (wid.x + wid.y * nwg.x) * 8u + lane;
+                     @builtin(local_invocation_index) lane: u32, @builtin(subgroup_invocation_id) sid: u32) {
+  let src0 = sid - lane;
+  let raw = (wid.x + wid.y * nwg.x) * CW + lane;
   let live = raw < p.n_blocks;
   let blk = min(raw, p.n_blocks - 1u);
   let g = wid.z / p.cblocks;
@@ -127,10 +128,10 @@ fn conv2d_forward_sg(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgro
   let kg = p.cin_g * ksize;
   // This lane's items of the weight block: item q·8 + lane = (input channel step kk, channel
   // quad cq) → channels co0 + 4·cq + i at input channel ci + kk.
-  var wkk: array<u32, 2>;
-  var wrow: array<u32, 8>;
-  for (var q = 0u; q < 2u; q++) {
-    let item = q * 8u + lane;
+  var wkk: array<u32, 4>;
+  var wrow: array<u32, 16>;
+  for (var q = 0u; q < ITEMS_PER_LANE; q++) {
+    let item = q * CW + lane;
     wkk[q] = item / 4u;
     for (var i = 0u; i < 4u; i++) { wrow[q * 4u + i] = (co0 + min(4u * (item % 4u) + i, clast)) * kg; }
   }
@@ -150,14 +151,14 @@ fn conv2d_forward_sg(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgro
     let ok = vec4<bool>(rowok) & (cols >= vec4<i32>(0)) & (cols <= wmax);
     let idx = vec4<u32>(clamp(cols, vec4<i32>(0), wmax)) + xbase + u32(clamp(iy, 0, i32(p.in_h) - 1)) * p.in_w;
     let tap = ky * p.kw + kx;
-    var wv: array<vec4<f32>, 2>;
-    for (var q = 0u; q < 2u; q++) {
+    var wv: array<vec4<f32>, 4>;
+    for (var q = 0u; q < ITEMS_PER_LANE; q++) {
       let c = ci + wkk[q];
       let o = min(c, p.cin_g - 1u) * ksize + tap;
       let v = vec4<f32>(wt[wrow[q * 4u] + o], wt[wrow[q * 4u + 1u] + o], wt[wrow[q * 4u + 2u] + o], wt[wrow[q * 4u + 3u] + o]);
       wv[q] = select(vec4<f32>(0.0), v, c < p.cin_g);
     }
-    let t = share(wv[0], wv[1]);
+    let t = share(wv, src0);
     for (var kk = 0u; kk < 4u; kk++) {
       let c = ci + kk;
       let o = min(c, p.cin_g - 1u) * plane;

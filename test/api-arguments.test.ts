@@ -18,7 +18,7 @@ guarded(`neg exp log relu sigmoid tanh sqrt abs square addScalar mulScalar affin
   batchNorm dropout softmax logSoftmax crossEntropy crossEntropyWithWeights softmaxImportanceWeights bceWithLogits logisticLoss
   logisticLossWithWeights logisticImportanceWeights mseLoss argmax accuracy pad concat slice setRuntime tensor
   sizeOf scope keep setAsyncScopeContext noGrad backward record manualSeed
-  parseSafetensors serializeSafetensors saveStateDict loadStateDict initWith useDevice checkErrors init
+  parseSafetensors serializeSafetensors saveStateDict loadStateDict initWith useDevice checkErrors init fileStore tuneCacheDir
   nn.setBatchNormStatsUpdate nn.manualSeed nn.kaimingUniformDefault nn.kaimingNormalFanOut
   optim.stepLR optim.cosineLR optim.linearWarmup optim.constantLR models.resnet18 models.resnet50`);
 for (const n of ['zeros', 'ones', 'empty', 'reshape', 'permute', 'expand']) SURFACE[n] = 'varargs';
@@ -36,6 +36,7 @@ Object.assign(SURFACE, {
   GpuDeviceError: 'exempt: an error class',
   InvalidInputError: 'exempt: an error class',
   nn: 'exempt: a namespace', optim: 'exempt: a namespace', models: 'exempt: a namespace',
+  tune: 'exempt: the kernel tuner\'s namespace (variant tables, timing, stores), tested in test/tune.test.ts',
   'nn.Module': 'exempt: the abstract base class (no arguments)',
   'nn.Identity': 'exempt: takes and ignores any arguments, as PyTorch\'s nn.Identity',
   'optim.FlatParameters': 'exempt: built by the optimizers (FlatParameters.of checks its list)',

@@ -4,6 +4,12 @@ import { init } from '../engine/node.ts';
 import { tensor, type Runtime, type Tensor } from '../engine/index.ts';
 import type { Nd } from './reference/nd.ts';
 
+// The suite runs on the built-in kernel defaults: tuning would time every candidate kernel of
+// every shape the tests use (minutes of compiles on lavapipe) and make results depend on the
+// cache. test/tune.test.ts and test/variants.test.ts exercise the tuner and every variant
+// explicitly. Child processes (the CLI tests) inherit the setting.
+process.env.SAMGPU_TUNE ??= 'off';
+
 let rt: Runtime | null = null;
 
 export async function gpu(): Promise<Runtime> {

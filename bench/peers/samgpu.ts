@@ -14,7 +14,7 @@ import {
 import { RESNET, resnetInputs, resnetParams } from './resnet.ts';
 
 /** SGD (momentum) or SAM over `model` on the batch (x, labels). */
-function trainerOf(rt: Runtime, model: Module, xs: Float32Array, xShape: number[], labels: Float32Array, opt: 'sgd' | 'sam') {
+export function trainerOf(rt: Runtime, model: Module, xs: Float32Array, xShape: number[], labels: Float32Array, opt: 'sgd' | 'sam') {
   const x = tensor(xs, xShape, rt);
   const y = tensor(labels, [labels.length], rt);
   const sgd = new SGD(model.parameters(), { lr: LR, momentum: MOMENTUM });

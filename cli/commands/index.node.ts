@@ -7,5 +7,6 @@ import { reportCommand } from './report.node.ts';
 import { toyCommand } from './toy.node.ts';
 import { infoCommand } from './info.node.ts';
 import { studyCommand } from './study.node.ts';
+import { tuneCommand } from './tune.node.ts';
 
-export const COMMANDS: ((program: Command) => Command)[] = [runCommand, sweepCommand, studyCommand, reportCommand, toyCommand, infoCommand];
+export const COMMANDS: ((program: Command) => Command)[] = [runCommand, sweepCommand, studyCommand, reportCommand, toyCommand, infoCommand, tuneCommand];

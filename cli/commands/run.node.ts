@@ -67,6 +67,7 @@ async function runOne(dir: string, cfg: unknown, resume: boolean, stop: () => bo
     return await runInDir(dir, cfg, {
       resume,
       shouldStop: stop,
+      onTuned: (rows, s) => progress.epochDone(`kernels: ${rows.filter((r) => !r.cached).length} shape classes tuned, ${rows.filter((r) => r.cached).length} from the cache (${s.toFixed(1)} s; samgpu tune prints the table)`),
       onProgress: (p) => progress.update(p),
       onEpoch: (m) => progress.epochDone(`epoch ${m.epoch}: loss ${m.trainLoss.toFixed(4)} train acc ${m.trainAcc.toFixed(3)} val acc ${m.valAcc.toFixed(3)} (${m.seconds.toFixed(1)} s)`),
     });

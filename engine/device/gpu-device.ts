@@ -7,6 +7,8 @@ export interface DeviceOptions {
   powerPreference?: GPUPowerPreference;
   /** Ask for the compatibility feature level (needed by some browser setups, see docs). */
   compatibility?: boolean;
+  /** Optional features not to enable even where the adapter has them (e.g. ['subgroups'], to test the kernels for adapters without). */
+  withoutFeatures?: GPUFeatureName[];
 }
 
 export interface AdapterSummary {
@@ -68,7 +70,7 @@ export class GpuDevice {
       if (typeof v === 'number') requiredLimits[key] = v;
     }
     const wanted: GPUFeatureName[] = ['timestamp-query', 'subgroups', 'shader-f16'];
-    const requiredFeatures = wanted.filter((f) => adapter.features.has(f));
+    const requiredFeatures = wanted.filter((f) => adapter.features.has(f) && !opts.withoutFeatures?.includes(f));
     const device = await adapter.requestDevice({ requiredLimits, requiredFeatures });
     const ai = adapter.info;
     const info: AdapterSummary = {

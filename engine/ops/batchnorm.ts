@@ -2,7 +2,10 @@
 // running statistics in eval, running stats updated in place with the unbiased variance.
 import source from '../../shaders/batchnorm.wgsl';
 import { SamgpuError, fmtShape } from '../device/errors.ts';
-import type { KernelSource } from '../runtime/pipeline-cache.ts';
+import type { KernelSource, Overrides } from '../runtime/pipeline-cache.ts';
+import { chooseVariant } from '../tune/choices.ts';
+import { adapterFacts } from '../tune/variants/adapter.ts';
+import { batchNormKey, batchNormVariant, DEFAULT_BATCHNORM_VARIANT, type BatchNormConfig, type BatchNormFamily } from '../tune/variants/rows.ts';
 import { Runtime, type Binding } from '../runtime/runtime.ts';
 import { Uniforms } from '../runtime/uniforms.ts';
 import { empty, Tensor } from '../tensor.ts';
@@ -10,14 +13,29 @@ import { bool, positional, show } from '../args.ts';
 import { record } from '../autograd/record.ts';
 import { workgroups1d } from './util.ts';
 
-const kernel = (entry: string): KernelSource => ({ name: 'batchnorm.wgsl', code: source, entry });
-const STATS = kernel('bn_stats');
-const STATS_RUNNING = kernel('bn_stats_running');
+// The shader calls sub_add(v): subgroupAdd in a module compiled with subgroups (for the
+// reductions' subgroup variants), the identity in the plain one.
+const BASE = `fn sub_add(v: vec2<f32>) -> vec2<f32> { return v; }\n${source}`;
+const WITH_SUBGROUPS = `enable subgroups;\nfn sub_add(v: vec2<f32>) -> vec2<f32> { return subgroupAdd(v); }\n${source}`;
+const kernel = (entry: string, sg = false): KernelSource => (sg ? { name: 'batchnorm.wgsl+subgroups', code: WITH_SUBGROUPS, entry } : { name: 'batchnorm.wgsl', code: BASE, entry });
 const EVAL_STATS = kernel('bn_eval_stats');
 const APPLY = kernel('bn_apply');
-const BWD_REDUCE = kernel('bn_bwd_reduce');
 const BWD_TRAIN = kernel('bn_bwd_apply_train');
 const BWD_EVAL = kernel('bn_bwd_apply_eval');
+
+/** The reduction kernel `entry` in `family`'s chosen (or given) variant, with its overrides. */
+function reduction(rt: Runtime, family: BatchNormFamily, entry: string, d: Dims, cfg?: BatchNormConfig): { src: KernelSource; overrides: Overrides } {
+  let c = cfg;
+  if (!c) {
+    const id = chooseVariant(rt, family, batchNormKey(d.c, d.m), () => ({ c: d.c, s: d.s, n: d.m / d.s }));
+    const v = id === null ? undefined : batchNormVariant(id);
+    c = (v && v.fits(adapterFacts(rt)) ? v : batchNormVariant(DEFAULT_BATCHNORM_VARIANT)!).config;
+  }
+  // the default passes no overrides: the same pipeline as before variants existed
+  if (!c.subgroup && c.wg === 64) return { src: kernel(entry), overrides: {} };
+  const f = adapterFacts(rt);
+  return { src: kernel(entry, c.subgroup), overrides: { WG: c.wg, ...(c.subgroup ? { SG_REDUCE: true, SG_SIZE: f.sgMin } : {}) } };
+}
 
 export interface BatchNormOptions {
   /** false when omitted in a call, as F.batch_norm (nn.BatchNorm layers pass their mode) */
@@ -27,6 +45,9 @@ export interface BatchNormOptions {
   eps?: number;
   /** default: `training`. SAM's second forward passes false to leave the running stats alone. */
   updateRunningStats?: boolean;
+  /** Force the reductions' kernel variants (tests, the tuner); default: the tuned choice or the built-in one. */
+  statsConfig?: BatchNormConfig;
+  gradReduceConfig?: BatchNormConfig;
 }
 
 interface Dims {
@@ -114,7 +135,8 @@ export function batchNorm(
   if (training) {
     const buffers: Record<string, Binding> = { x: x.buffer(op), ...statsOut };
     if (update) Object.assign(buffers, { running_mean: runningMean!.buffer(op), running_var: runningVar!.buffer(op) });
-    rt.dispatch(update ? STATS_RUNNING : STATS, { buffers, uniforms: u, workgroups: Runtime.grid(d.c) });
+    const k = reduction(rt, 'batchnorm.stats', update ? 'bn_stats_running' : 'bn_stats', d, opts.statsConfig);
+    rt.dispatch(k.src, { overrides: k.overrides, buffers, uniforms: u, workgroups: Runtime.grid(d.c) });
   } else {
     rt.dispatch(EVAL_STATS, {
       buffers: { running_mean: runningMean!.buffer(op), running_var: runningVar!.buffer(op), ...statsOut },
@@ -149,7 +171,9 @@ export function batchNorm(
     const sumG = empty([d.c], rt);
     const sumGxhat = empty([d.c], rt);
     if (needAffine || (training && needX)) {
-      rt.dispatch(BWD_REDUCE, {
+      const k = reduction(rt, 'batchnorm.gradReduce', 'bn_bwd_reduce', d, opts.gradReduceConfig);
+      rt.dispatch(k.src, {
+        overrides: k.overrides,
         buffers: { ...common, sum_g_out: sumG.buffer(), sum_gxhat_out: sumGxhat.buffer() },
         uniforms: u,
         workgroups: Runtime.grid(d.c),

@@ -5,8 +5,10 @@ import commonSource from '../../shaders/conv2d_common.wgsl';
 import forwardSource from '../../shaders/conv2d_forward.wgsl';
 import backwardInputSource from '../../shaders/conv2d_backward_input.wgsl';
 import backwardWeightSource from '../../shaders/conv2d_backward_weight.wgsl';
+import tiledSource from '../../shaders/conv2d_tiled.wgsl';
+import gemmSource from '../../shaders/gemm_tiled.wgsl';
 import { SamgpuError, fmtShape } from '../device/errors.ts';
-import type { KernelSource } from '../runtime/pipeline-cache.ts';
+import type { KernelSource, Overrides } from '../runtime/pipeline-cache.ts';
 import { Runtime } from '../runtime/runtime.ts';
 import { Uniforms } from '../runtime/uniforms.ts';
 import { empty, type Tensor } from '../tensor.ts';
@@ -16,11 +18,17 @@ import { matmulKernel } from './matmul.ts';
 import { sum } from './reduce.ts';
 import { unaryKernel, zeros } from './elementwise.ts';
 import { binaryKernel } from './binary.ts';
+import { chooseVariant } from '../tune/choices.ts';
+import { adapterFacts } from '../tune/variants/adapter.ts';
+import {
+  conv2dKey, conv2dThreads, conv2dVariant, defaultConv2dVariant, type Conv2dConfig, type Conv2dFamily, type Conv2dShape,
+} from '../tune/variants/conv2d.ts';
 
 // Each shader file holds a register-blocked kernel for every adapter and, after a marker, a
-// subgroup kernel for CPU adapters with 8-wide subgroups; that part is compiled as a second
-// module with `enable subgroups;` prepended, only where the feature exists. Both get the
-// declarations of shaders/conv2d_common.wgsl (split at the same marker) in front.
+// subgroup kernel (clusters of CW lanes); that part is compiled as a second module with
+// `enable subgroups;` prepended, only where the feature exists. Both get the declarations of
+// shaders/conv2d_common.wgsl (split at the same marker) in front. The tiled kernels for GPUs
+// are conv2d_tiled.wgsl's loaders with the tile core (gemm_tiled.wgsl) after them.
 const SG_MARK = '// ==== SUBGROUP KERNELS';
 const beforeMark = (code: string) => (code.includes(SG_MARK) ? code.slice(0, code.indexOf(SG_MARK)) : code);
 function kernels(file: string, code: string, entry: string): [KernelSource, KernelSource] {
@@ -33,8 +41,11 @@ const [FORWARD, FORWARD_SG] = kernels('conv2d_forward.wgsl', forwardSource, 'con
 const ADD_BIAS: KernelSource = { name: 'conv2d_forward.wgsl', code: FORWARD.code, entry: 'add_bias' };
 const [BACKWARD_INPUT, BACKWARD_INPUT_SG] = kernels('conv2d_backward_input.wgsl', backwardInputSource, 'conv2d_backward_input');
 const [BACKWARD_WEIGHT, BACKWARD_WEIGHT_SG] = kernels('conv2d_backward_weight.wgsl', backwardWeightSource, 'conv2d_backward_weight');
-/** Channels per workgroup of the subgroup kernels (8 lanes × 4 pixels or taps each). */
+const TILED: KernelSource = { name: 'conv2d_tiled.wgsl', code: `${beforeMark(commonSource)}\n${tiledSource}\n${gemmSource}`, entry: 'gemm_tiled' };
+/** Channels per workgroup of the subgroup kernels (CW lanes × 4 pixels or taps each). */
 const SG_CHANNELS = 16;
+
+export type { Conv2dConfig };
 
 export interface Conv2dOptions {
   stride?: number | [number, number];
@@ -52,39 +63,29 @@ export interface Conv2dGeometry {
   groups: number; cinG: number; coutG: number;
 }
 
-/** Kernel choice and register blocking per adapter. */
-export interface Conv2dConfig {
-  /**
-   * subgroup: 8-lane subgroup kernels, 16 channels × 32 pixels (or taps) per workgroup (CPU
-   * adapters whose subgroups are 8 wide, i.e. lavapipe). register: no workgroup memory, tc
-   * channels × 4 pixels per thread (every other adapter, and groups with few channels).
-   */
-  kernel: 'subgroup' | 'register';
-  /** register kernels: channels per thread (forward: output, input grad: input, weight grad: output); ≤ 8 */
-  tc: number;
-  /** register kernels: threads per workgroup */
-  wg: number;
-  /** weight gradient: split the output rows until about this many threads run */
-  threads: number;
-}
-
 /**
- * The configuration for one of the three GEMMs of a convolution: `channelsPerGroup` channels
- * per group on the blocked side (output channels for the forward and weight gradient, input
- * channels for the input gradient), `summedChannels` per group in the reduction (the other
- * side; the subgroup kernels consume them 4 at a time).
+ * The default configuration for one of the three GEMMs of a convolution: `channelsPerGroup`
+ * channels per group on the blocked side (output channels for the forward and weight gradient,
+ * input channels for the input gradient), `summedChannels` per group in the reduction.
  */
 export function conv2dConfig(rt: Runtime, channelsPerGroup: number, summedChannels = Infinity): Conv2dConfig {
-  const info = rt.gpu.info;
-  if (!info.isSoftware) return { kernel: 'register', tc: channelsPerGroup >= 3 ? 4 : 1, wg: 64, threads: 32768 };
-  const sg8 = rt.gpu.hasFeature('subgroups' as GPUFeatureName) && info.subgroupMinSize === 8 && info.subgroupMaxSize === 8;
-  // Fewer than 8 channels per group (depthwise, the input gradient of an RGB layer) would leave
-  // most of a 16-channel block idle, fewer than 3 summed channels most of each step. Register
-  // blocking on lavapipe: 8 channels ≈ 18 GFLOP/s, 4 channels ≈ 13 (forward, 3×3 layers); the
-  // subgroup kernels ≈ 30.
-  const tc = channelsPerGroup >= 8 ? 8 : channelsPerGroup >= 3 ? 4 : 1;
-  const sg = sg8 && channelsPerGroup >= 8 && summedChannels >= 3;
-  return { kernel: sg ? 'subgroup' : 'register', tc, wg: 64, threads: 512 };
+  return conv2dVariant(defaultConv2dVariant(adapterFacts(rt), { blocked: channelsPerGroup, summed: summedChannels }))!.config;
+}
+
+/** The tuned choice for `family` on this geometry, else the adapter's default. */
+function chosenConfig(rt: Runtime, family: Conv2dFamily, g: Conv2dGeometry): Conv2dConfig {
+  const f = adapterFacts(rt);
+  const shape: Conv2dShape = {
+    kh: g.kh, kw: g.kw, sh: g.sh, sw: g.sw, dh: g.dh, dw: g.dw, groups: g.groups,
+    blocked: family === 'conv2d.inputGrad' ? g.cinG : g.coutG,
+    summed: family === 'conv2d.inputGrad' ? g.coutG : g.cinG,
+    pixels: family === 'conv2d.inputGrad' ? g.n * g.h * g.w : g.n * g.oh * g.ow,
+  };
+  const id = chooseVariant(rt, family, conv2dKey(shape), () => ({ geometry: { ...g } }));
+  const v = (id !== null && conv2dVariant(id)) || undefined;
+  // the weight gradient sums over pixels: its default never depends on the channels summed
+  const dflt = defaultConv2dVariant(f, { blocked: shape.blocked, summed: family === 'conv2d.weightGrad' ? Infinity : shape.summed });
+  return v && v.fits(f) ? v.config : conv2dVariant(dflt)!.config;
 }
 
 function pairOf(op: string, name: string, v: number | [number, number] | undefined, dflt: number, min: number): [number, number] {
@@ -147,22 +148,53 @@ function grid(blocks: number, wg: number, z = 1): [number, number, number] {
   return [gx, gy, z];
 }
 
+/** Overrides of the subgroup kernels: clusters of CW lanes, broadcast only for the 8-lane form. */
+const clusterOverrides = (c: Conv2dConfig): Overrides => (c.kernel === 'subgroup' ? {} : { CW: c.cw ?? 8, BCAST8: false });
+
+/**
+ * The tiled implicit GEMM (conv2d_tiled.wgsl) in `mode` 0 (forward), 1 (input gradient) or 2
+ * (weight gradient, `split` splits of the output pixels): every buffer bound, unused ones by a
+ * read-only stand-in.
+ */
+function dispatchTiled(rt: Runtime, mode: 0 | 1 | 2, c: Conv2dConfig, g: Conv2dGeometry, io: { x?: Tensor; wt?: Tensor; bias?: Tensor | null; dy?: Tensor; out: Tensor }, m: number, n: number, split = 1, rowsPerSplit = 0, relu = false): void {
+  const bm = c.bm ?? 64;
+  const bn = c.bn ?? 64;
+  const input = (io.x ?? io.dy ?? io.wt)!;
+  rt.dispatch(TILED, {
+    overrides: { MODE: mode, BM: bm, BN: bn, BK: c.bk ?? 16, TM: c.tm ?? 4, TN: c.tn ?? 4, ...(c.db ? { DB: true } : {}), ...(relu ? { RELU: true } : {}) },
+    buffers: {
+      x: (io.x ?? input).buffer('conv2d'),
+      wt: (io.wt ?? input).buffer('conv2d'),
+      bias: (io.bias ?? input).buffer('conv2d'),
+      dy: (io.dy ?? input).buffer('conv2d'),
+      out: io.out.buffer(),
+    },
+    uniforms: params(g, { hasBias: Boolean(io.bias), split, rowsPerSplit }),
+    workgroups: [Math.ceil(n / bn), Math.ceil(m / bm), g.groups * split],
+  });
+}
+
 /** The forward kernel (no autodiff); `relu` fuses max(·, 0) into its store. */
 export function conv2dForwardKernel(x: Tensor, weight: Tensor, bias: Tensor | null, g: Conv2dGeometry, cfg?: Conv2dConfig, relu = false): Tensor {
   const rt = x.rt;
   const out = empty([g.n, g.cout, g.oh, g.ow], rt);
   if (out.size === 0) return out;
-  const c = cfg ?? conv2dConfig(rt, g.coutG, g.cinG);
-  const sg = c.kernel === 'subgroup';
+  const c = cfg ?? chosenConfig(rt, 'conv2d.forward', g);
+  if (c.kernel === 'tiled') {
+    dispatchTiled(rt, 0, c, g, { x, wt: weight, bias, out }, g.coutG, g.n * g.oh * g.ow, 1, 0, relu);
+    return out;
+  }
+  const sg = c.kernel !== 'register';
+  const lanes = sg ? (c.cw ?? 8) : c.wg;
   const cblocks = Math.ceil(g.coutG / (sg ? SG_CHANNELS : c.tc));
   const rowBlocks = Math.ceil(g.ow / 4);
   const nBlocks = g.n * g.oh * rowBlocks;
   rt.dispatch(sg ? FORWARD_SG : FORWARD, {
     // RELU only when set: an explicit false would compile a second, identical pipeline
-    overrides: { ...(sg ? {} : { TC: c.tc, WG: c.wg }), ...(relu ? { RELU: true } : {}) },
+    overrides: { ...(sg ? clusterOverrides(c) : { TC: c.tc, WG: c.wg }), ...(relu ? { RELU: true } : {}) },
     buffers: { x: x.buffer('conv2d'), wt: weight.buffer('conv2d'), bias: (bias ?? weight).buffer('conv2d'), out: out.buffer() },
     uniforms: params(g, { cblocks, rowBlocks, nBlocks, hasBias: bias !== null }),
-    workgroups: grid(nBlocks, sg ? 8 : c.wg, g.groups * cblocks),
+    workgroups: grid(nBlocks, lanes, g.groups * cblocks),
   });
   return out;
 }
@@ -172,20 +204,25 @@ export function conv2dBackwardInputKernel(dy: Tensor, weight: Tensor, g: Conv2dG
   const rt = dy.rt;
   const dx = empty([g.n, g.cin, g.h, g.w], rt);
   if (dx.size === 0) return dx;
-  const c = cfg ?? conv2dConfig(rt, g.cinG, g.coutG);
-  const sg = c.kernel === 'subgroup';
+  const c = cfg ?? chosenConfig(rt, 'conv2d.inputGrad', g);
+  if (c.kernel === 'tiled') {
+    dispatchTiled(rt, 1, c, g, { wt: weight, dy, out: dx }, g.cinG, g.n * g.h * g.w);
+    return dx;
+  }
+  const sg = c.kernel !== 'register';
+  const lanes = sg ? (c.cw ?? 8) : c.wg;
   const cblocks = Math.ceil(g.cinG / (sg ? SG_CHANNELS : c.tc));
   const phaseRows = Math.ceil(g.h / g.sh);
   const phaseBlocks = Math.ceil(Math.ceil(g.w / g.sw) / 4);
   const perPhase = g.n * phaseRows * phaseBlocks;
   // The subgroup kernel pads each phase to whole workgroups (its taps depend on the phase).
-  const rowBlocks = Math.ceil(perPhase / 8) * 8;
+  const rowBlocks = Math.ceil(perPhase / lanes) * lanes;
   const nBlocks = g.sh * g.sw * (sg ? rowBlocks : perPhase);
   rt.dispatch(sg ? BACKWARD_INPUT_SG : BACKWARD_INPUT, {
-    overrides: sg ? {} : { TC: c.tc, WG: c.wg },
+    overrides: sg ? clusterOverrides(c) : { TC: c.tc, WG: c.wg },
     buffers: { dy: dy.buffer('conv2d backward'), wt: weight.buffer('conv2d backward'), dx: dx.buffer() },
     uniforms: params(g, { cblocks, rowBlocks, nBlocks, phaseRows, phaseBlocks }),
-    workgroups: grid(nBlocks, sg ? 8 : c.wg, g.groups * cblocks),
+    workgroups: grid(nBlocks, lanes, g.groups * cblocks),
   });
   return dx;
 }
@@ -194,25 +231,43 @@ export function conv2dBackwardInputKernel(dy: Tensor, weight: Tensor, g: Conv2dG
 export function conv2dBackwardWeightKernel(dy: Tensor, x: Tensor, g: Conv2dGeometry, cfg?: Conv2dConfig): Tensor {
   const rt = dy.rt;
   const shape = [g.cout, g.cinG, g.kh, g.kw];
-  const c = cfg ?? conv2dConfig(rt, g.coutG);
-  const sg = c.kernel === 'subgroup';
+  const c = cfg ?? chosenConfig(rt, 'conv2d.weightGrad', g);
+  const threads = conv2dThreads(adapterFacts(rt), c);
+  const sg = c.kernel === 'subgroup' || c.kernel === 'cluster';
+  const lanes = sg ? (c.cw ?? 8) : c.wg;
   const kg = g.cinG * g.kh * g.kw;
   const tapBlocks = Math.ceil(kg / 4);
   const cblocks = Math.ceil(g.coutG / (sg ? SG_CHANNELS : c.tc));
   const rows = g.n * g.oh;
-  // Threads per split (the subgroup kernel runs whole workgroups of 8 tap blocks).
-  const base = (sg ? Math.ceil(tapBlocks / 8) * 8 : tapBlocks) * g.groups * cblocks;
-  const split = Math.max(1, Math.min(rows, Math.ceil(c.threads / base)));
-  const rowsPerSplit = Math.ceil(rows / split);
-  const nSplit = Math.ceil(rows / rowsPerSplit) || 1;
   if (rows === 0 || g.cout * kg === 0) return zeros(shape, dy); // an empty batch
+  let nSplit: number;
+  let rowsPerSplit: number;
+  if (c.kernel === 'tiled') {
+    // splits of the output pixels (the GEMM's K, each ≥ 64 deep) until about `threads` threads run
+    const pixels = rows * g.ow;
+    const tiles = Math.ceil(g.coutG / (c.bm ?? 64)) * Math.ceil(kg / (c.bn ?? 64)) * g.groups;
+    const split = Math.max(1, Math.min(Math.ceil(pixels / 64), Math.ceil(threads / c.wg / tiles)));
+    rowsPerSplit = Math.ceil(pixels / split);
+    nSplit = Math.ceil(pixels / rowsPerSplit);
+  } else {
+    // Threads per split (the subgroup kernel runs whole workgroups of CW tap blocks).
+    const base = (sg ? Math.ceil(tapBlocks / lanes) * lanes : tapBlocks) * g.groups * cblocks;
+    const split = Math.max(1, Math.min(rows, Math.ceil(threads / base)));
+    rowsPerSplit = Math.ceil(rows / split);
+    nSplit = Math.ceil(rows / rowsPerSplit) || 1;
+  }
   const partial = empty(nSplit === 1 ? shape : [nSplit, g.cout * kg], rt);
-  rt.dispatch(sg ? BACKWARD_WEIGHT_SG : BACKWARD_WEIGHT, {
-    overrides: sg ? {} : { TC: c.tc, WG: c.wg },
-    buffers: { dy: dy.buffer('conv2d backward'), x: x.buffer('conv2d backward'), partial: partial.buffer() },
-    uniforms: params(g, { cblocks, split: nSplit, rowsPerSplit, tapBlocks }),
-    workgroups: grid(base * nSplit, sg ? 8 : c.wg),
-  });
+  if (c.kernel === 'tiled') {
+    dispatchTiled(rt, 2, c, g, { x, dy, out: partial }, g.coutG, kg, nSplit, rowsPerSplit);
+  } else {
+    const base = (sg ? Math.ceil(tapBlocks / lanes) * lanes : tapBlocks) * g.groups * cblocks;
+    rt.dispatch(sg ? BACKWARD_WEIGHT_SG : BACKWARD_WEIGHT, {
+      overrides: sg ? clusterOverrides(c) : { TC: c.tc, WG: c.wg },
+      buffers: { dy: dy.buffer('conv2d backward'), x: x.buffer('conv2d backward'), partial: partial.buffer() },
+      uniforms: params(g, { cblocks, split: nSplit, rowsPerSplit, tapBlocks }),
+      workgroups: grid(base * nSplit, lanes),
+    });
+  }
   if (nSplit === 1) return partial;
   const s = sum(partial, 0);
   partial.dispose();

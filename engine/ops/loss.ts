@@ -16,6 +16,9 @@ import { countOf, fmtValue, withErrorFlag } from '../runtime/error-flag.ts';
 import { Uniforms } from '../runtime/uniforms.ts';
 import { empty, type Tensor } from '../tensor.ts';
 import { record } from '../autograd/record.ts';
+import { chooseVariant } from '../tune/choices.ts';
+import { adapterFacts } from '../tune/variants/adapter.ts';
+import { defaultRowStrategy, lossRowKey } from '../tune/variants/rows.ts';
 import { checkRank, normAxes, sameRuntime, workgroups1d } from './util.ts';
 import { mean, sum } from './reduce.ts';
 
@@ -39,13 +42,11 @@ export type Reduction = 'mean' | 'sum' | 'none';
 export type RowStrategy = 'thread' | 'group';
 let forced: RowStrategy | null = null;
 
-/** Row kernels: one thread per row, or one 64-thread workgroup per row. */
+/** Row kernels: one thread per row, or one 64-thread workgroup per row (tuned, else engine/tune/variants/rows.ts's rule). */
 export function rowStrategy(rt: Runtime, rowLength: number): RowStrategy {
   if (forced) return forced;
-  // A CPU adapter runs a workgroup's invocations on one core, so splitting a row across a
-  // workgroup buys no parallelism there and its barriers are expensive.
-  if (rt.gpu.info.isSoftware) return 'thread';
-  return rowLength >= 256 ? 'group' : 'thread';
+  const id = chooseVariant(rt, 'loss.rows', lossRowKey(rowLength), () => ({ rowLength }));
+  return id === 'thread' || id === 'group' ? id : defaultRowStrategy(adapterFacts(rt), rowLength);
 }
 
 /** Force a row strategy (tests run both on any adapter); null restores the automatic choice. */

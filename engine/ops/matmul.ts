@@ -1,6 +1,7 @@
 // Batched matmul with NumPy broadcasting of the batch dims; backward as two more matmuls
 // that read the operands transposed in place (no transpose copies).
-import source from '../../shaders/matmul.wgsl';
+import matmulSource from '../../shaders/matmul.wgsl';
+import gemmSource from '../../shaders/gemm_tiled.wgsl';
 import { SamgpuError, fmtShape } from '../device/errors.ts';
 import type { KernelSource } from '../runtime/pipeline-cache.ts';
 import type { Runtime } from '../runtime/runtime.ts';
@@ -10,48 +11,45 @@ import { record } from '../autograd/record.ts';
 import { broadcastShapes, contiguousStrides, sameRuntime } from './util.ts';
 import { sumTo } from './binary.ts';
 import { reshape } from './shape.ts';
+import { sum } from './reduce.ts';
+import { fillInto } from './elementwise.ts';
+import { chooseVariant } from '../tune/choices.ts';
+import { adapterFacts } from '../tune/variants/adapter.ts';
+import {
+  defaultMatmulVariant, matmulAligned, matmulKey, matmulSplits, matmulVariant, type MatmulConfig, type MatmulShape,
+} from '../tune/variants/matmul.ts';
+
+function fillZeros(t: Tensor): Tensor {
+  fillInto(t, 0);
+  return t;
+}
 
 // The kernels after the marker use subgroup builtins: they are compiled as a second module with
-// `enable subgroups;` prepended, only on devices that have the feature.
+// `enable subgroups;` prepended, only on devices that have the feature. The tiled GEMM core is
+// appended to the loaders matmul.wgsl defines for it.
 const SG_MARK = '// ==== SUBGROUP KERNELS';
-const BASE_CODE = source.slice(0, source.indexOf(SG_MARK));
-const SG_CODE = `enable subgroups;\n${source}`;
-const TILED: KernelSource = { name: 'matmul.wgsl', code: BASE_CODE, entry: 'matmul_tiled' };
-const REGISTER: KernelSource = { name: 'matmul.wgsl', code: BASE_CODE, entry: 'matmul_register' };
-const SG4: KernelSource = { name: 'matmul.wgsl+subgroups', code: SG_CODE, entry: 'matmul_sg4' };
-const SG1: KernelSource = { name: 'matmul.wgsl+subgroups', code: SG_CODE, entry: 'matmul_sg1' };
+const BASE_CODE = `${matmulSource.slice(0, matmulSource.indexOf(SG_MARK))}\n${gemmSource}`;
+const SG_CODE = `enable subgroups;\n${matmulSource}\n${gemmSource}`;
+const base = (entry: string): KernelSource => ({ name: 'matmul.wgsl', code: BASE_CODE, entry });
+const sg = (entry: string): KernelSource => ({ name: 'matmul.wgsl+subgroups', code: SG_CODE, entry });
+const TILED = base('gemm_tiled');
+const REGISTER = base('matmul_register');
+const SG4 = sg('matmul_sg4');
+const SG1 = sg('matmul_sg1');
+const CLUSTER4 = sg('matmul_cluster4');
+const CLUSTER1 = sg('matmul_cluster1');
 /** Output block of one matmul_sg4 / matmul_sg1 workgroup (SG_TM × 8 lanes rows, 4 × SG_TN4 columns). */
 const SG4_ROWS = 32;
 const SG4_COLS = 16;
 
-/** Tile configuration per adapter: shared-memory tiles on GPUs, register blocks on CPU adapters. */
-export interface MatmulConfig {
-  /**
-   * tiled: shared-memory 64×64 tiles (GPUs). register: no shared memory, TM × 4·TN4 outputs
-   * per thread (CPU adapters without subgroups). subgroup: 8-lane subgroup kernels for CPU
-   * adapters whose subgroup size is exactly 8 (lavapipe), 32×16 outputs per workgroup: vec4
-   * loads (matmul_sg4) when K % 4 == 0, N % 4 == 0 (unless transB) and M % 4 == 0 (if transA),
-   * scalar loads (matmul_sg1) otherwise. Every kernel takes every shape.
-   */
-  kernel: 'tiled' | 'register' | 'subgroup';
-  /**
-   * register kernel: rows per thread (≤ 8), vec4 column groups per thread (1 or 2, default 1),
-   * threads per workgroup along N and M. The subgroup kernels' blocks are fixed in the shader
-   * (SG_TM, SG_TN4).
-   */
-  tm: number;
-  tn4?: number;
-  wgx: number;
-  wgy: number;
-}
+export type { MatmulConfig };
 
-export function matmulConfig(rt: Runtime): MatmulConfig {
-  const info = rt.gpu.info;
-  if (!info.isSoftware) return { kernel: 'tiled', tm: 4, wgx: 16, wgy: 16 };
-  const sg8 = rt.gpu.hasFeature('subgroups' as GPUFeatureName) && info.subgroupMinSize === 8 && info.subgroupMaxSize === 8;
-  // register (no subgroups): 8 rows × 8 columns per thread measured 20 GFLOP/s at 1024³ on
-  // lavapipe, 8 × 4 13–14.5, 4 × 4 11.5 (bench/NOTES.md).
-  return sg8 ? { kernel: 'subgroup', tm: 8, tn4: 2, wgx: 8, wgy: 8 } : { kernel: 'register', tm: 8, tn4: 2, wgx: 8, wgy: 8 };
+/** The kernel configuration for one matmul: the tuned choice for its shape class, else the adapter's default. */
+export function matmulConfig(rt: Runtime, shape?: MatmulShape): MatmulConfig {
+  const facts = adapterFacts(rt);
+  const id = shape ? chooseVariant(rt, 'matmul', matmulKey(shape), () => ({ ...shape })) : null;
+  const v = (id !== null && matmulVariant(id)) || matmulVariant(defaultMatmulVariant(facts))!;
+  return v.fits(facts) ? v.config : matmulVariant(defaultMatmulVariant(facts))!.config;
 }
 
 /**
@@ -73,6 +71,12 @@ export function matmulKernel(a: Tensor, b: Tensor, transA = false, transB = fals
   const nBatch = batch.reduce((x, y) => x * y, 1);
   const out = empty([...batch, M, N], rt);
   if (out.size === 0) return out;
+  if (Ka === 0) return fillZeros(out);
+  const shape: MatmulShape = { m: M, n: N, k: Ka, batch: nBatch, transA, transB };
+  const c = cfg ?? matmulConfig(rt, shape);
+  const splits = matmulSplits(c, shape);
+  const chunk = splits > 1 ? Math.ceil(Ka / splits / 4) * 4 : Ka;
+  const nSplit = Math.ceil(Ka / chunk);
   const bstrides = (shape: readonly number[], mat: number) => {
     const s = contiguousStrides(shape).map((v) => v * mat);
     const off = batch.length - shape.length;
@@ -84,35 +88,50 @@ export function matmulKernel(a: Tensor, b: Tensor, transA = false, transB = fals
     .vec4u(pad4(batch, 1))
     .vec4u(pad4(bstrides(batchA, M * Ka), 0))
     .vec4u(pad4(bstrides(batchB, Ka * N), 0))
+    .u32(nSplit, chunk)
     .build();
-  const c = cfg ?? matmulConfig(rt);
-  const buffers = { a: a.buffer('matmul'), b: b.buffer('matmul'), c: out.buffer() };
-  const aligned = Ka % 4 === 0 && (transA ? M % 4 === 0 : true) && (transB ? true : N % 4 === 0);
-  if (c.kernel === 'subgroup') {
-    rt.dispatch(aligned ? SG4 : SG1, {
-      overrides: { TRANS_A: transA, TRANS_B: transB },
+  // Split-K writes one [batch, M, N] slice per split, summed below.
+  const dst = nSplit === 1 ? out : empty([nSplit, nBatch * M * N], rt);
+  const buffers = { a: a.buffer('matmul'), b: b.buffer('matmul'), c: dst.buffer() };
+  const aligned = matmulAligned(shape);
+  const z = nBatch * nSplit;
+  const trans = { TRANS_A: transA, TRANS_B: transB };
+  if (c.kernel === 'subgroup' || c.kernel === 'cluster') {
+    const cl = c.kernel === 'cluster';
+    const rows = cl ? 4 * (c.cw ?? 8) * (c.cl ?? 1) : SG4_ROWS;
+    rt.dispatch(cl ? (aligned ? CLUSTER4 : CLUSTER1) : aligned ? SG4 : SG1, {
+      overrides: cl ? { ...trans, CW: c.cw ?? 8, CL: c.cl ?? 1 } : trans,
       buffers: aligned ? { a4: buffers.a, b4: buffers.b, c: buffers.c } : buffers,
       uniforms: u,
-      workgroups: [Math.ceil(N / SG4_COLS), Math.ceil(M / SG4_ROWS), nBatch],
+      workgroups: [Math.ceil(N / SG4_COLS), Math.ceil(M / rows), z],
     });
   } else if (c.kernel === 'tiled') {
+    const bm = c.bm ?? 64;
+    const bn = c.bn ?? 64;
     rt.dispatch(TILED, {
-      overrides: { TRANS_A: transA, TRANS_B: transB },
+      overrides: { ...trans, BM: bm, BN: bn, BK: c.bk ?? 16, TM: c.tm, TN: c.tn ?? 4, ...(c.db ? { DB: true } : {}) },
       buffers,
       uniforms: u,
-      workgroups: [Math.ceil(N / 64), Math.ceil(M / 64), nBatch],
+      workgroups: [Math.ceil(N / bn), Math.ceil(M / bm), z],
     });
   } else {
     const tn4 = c.tn4 ?? 1;
     if (c.tm < 1 || c.tm > 8 || (tn4 !== 1 && tn4 !== 2)) throw new SamgpuError(`matmul: register kernel needs 1 ≤ tm ≤ 8 and tn4 ∈ {1, 2}, got ${c.tm}, ${tn4}`);
     rt.dispatch(REGISTER, {
-      overrides: { TRANS_A: transA, TRANS_B: transB, TM: c.tm, TN4: tn4, WG_X: c.wgx, WG_Y: c.wgy },
+      overrides: { ...trans, TM: c.tm, TN4: tn4, WG_X: c.wgx, WG_Y: c.wgy },
       buffers,
       uniforms: u,
-      workgroups: [Math.ceil(N / (4 * tn4 * c.wgx)), Math.ceil(M / (c.tm * c.wgy)), nBatch],
+      workgroups: [Math.ceil(N / (4 * tn4 * c.wgx)), Math.ceil(M / (c.tm * c.wgy)), z],
     });
   }
-  return out;
+  if (dst === out) return out;
+  // The splits in order, summed by the reduce kernel: deterministic, like every kernel here.
+  const s = sum(dst, 0);
+  dst.dispose();
+  out.dispose();
+  const r = s.view([...batch, M, N]);
+  s.dispose();
+  return r;
 }
 
 /** Matrix product with PyTorch's `matmul` semantics (1-D operands, broadcast batch dims). */

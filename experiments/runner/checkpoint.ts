@@ -1,5 +1,6 @@
 // Checkpoints as safetensors bytes: model state (`model.<name>`), the optimizer's momentum
-// (`optimizer.momentum`) and, in the metadata, the training position and optimizer counters.
+// (`optimizer.momentum`) and, in the metadata, the training position, optimizer counters and
+// the kernel variants the run pinned.
 import { parseSafetensors, serializeSafetensors } from '../../engine/io/safetensors.ts';
 import { SamgpuError } from '../../engine/device/errors.ts';
 import type { Checkpoint } from './train.ts';
@@ -13,6 +14,7 @@ export function encodeCheckpoint(ck: Checkpoint, config: unknown): Uint8Array {
     position: JSON.stringify(ck.position),
     optimizer: JSON.stringify({ steps: ck.optimizer.steps, lr: ck.optimizer.lr }),
     config: JSON.stringify(config),
+    kernels: JSON.stringify(ck.kernels ?? {}),
   });
 }
 
@@ -27,6 +29,7 @@ export function decodeCheckpoint(bytes: Uint8Array, source: string): { checkpoin
       position: JSON.parse(f.metadata.position),
       model,
       optimizer: { steps: opt.steps, lr: opt.lr, momentum: f.tensors.get('optimizer.momentum')?.data ?? null },
+      ...(f.metadata.kernels ? { kernels: JSON.parse(f.metadata.kernels) } : {}),
     },
     config: JSON.parse(f.metadata.config),
   };

@@ -16,6 +16,8 @@ export interface RunDirOptions {
   onEpoch?: (m: EpochMetrics) => void;
   /** Checked between steps: return true to checkpoint and stop. */
   shouldStop?: () => boolean;
+  /** After a fresh run tuned its kernels (see RunHooks.onTuned). */
+  onTuned?: RunHooks['onTuned'];
 }
 
 export type RunOutcome = { status: 'done'; result: FinalResult } | { status: 'stopped'; epoch: number; batch: number };
@@ -42,6 +44,7 @@ export async function runInDir(dir: string, config: unknown, opts: RunDirOptions
     ...hooks,
     onProgress: opts.onProgress,
     shouldStop: opts.shouldStop,
+    onTuned: opts.onTuned,
     checkpointPath: ckPath,
     onEpoch: async (m, capture) => {
       metrics.push(m);

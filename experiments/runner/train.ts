@@ -23,6 +23,9 @@ import { evaluateImportance, importanceIndices } from './importance.ts';
 import { carveSplit } from '../data/probe-sets.ts';
 import { probeExtractor } from './model.ts';
 import type { TwoFeatureSplit } from '../data/types.ts';
+import { autotune } from '../../engine/tune/tuner.ts';
+import { pinChoices, unpinChoices, type KernelChoices } from '../../engine/tune/choices.ts';
+import { getRuntime } from '../../engine/runtime/current.ts';
 
 export * from './types.ts';
 export * from './divergence.ts';
@@ -64,6 +67,19 @@ export async function runExperiment(cfg: RunConfig, data: TwoFeatureDataset, hoo
     Object.assign(pos, structuredClone(hooks.resume.position));
     dropouts.forEach((d, i) => (d.calls = pos.dropoutCalls[i] ?? 0));
   }
+  // Kernel variants: a resumed run pins those its checkpoint recorded; a fresh one tunes the
+  // shape classes its step and evaluation use (timing only those not in the cache) and pins the
+  // choices known now. Pinned choices hold for the whole run, recorded in every checkpoint.
+  const rt = getRuntime();
+  let kernels: KernelChoices;
+  if (hooks.resume) kernels = hooks.resume.kernels ?? {};
+  else {
+    const t = performance.now();
+    const tuned = await autotune(rt, () => planRun(cfg, data, model, dropouts));
+    kernels = tuned.choices;
+    if (tuned.rows.length) hooks.onTuned?.(tuned.rows, (performance.now() - t) / 1000);
+  }
+  const previousPin = pinChoices(rt, kernels);
   // The newest checkpoint handed to the hooks (they save it), named when the run diverges. Only
   // finite-loss positions are captured: the losses are checked before every capture.
   let saved: CheckpointPlace | null = hooks.resume ? { epoch: pos.epoch, batch: pos.batch, step: pos.step } : null;
@@ -84,7 +100,7 @@ export async function runExperiment(cfg: RunConfig, data: TwoFeatureDataset, hoo
     const state = new Map<string, { shape: number[]; data: Float32Array }>();
     for (const [k, t] of model.stateDict()) state.set(k, { shape: [...t.shape], data: await t.read() });
     pos.dropoutCalls = dropouts.map((d) => d.calls);
-    return { position: structuredClone(pos), model: state, optimizer: await sgd.saveState() };
+    return { position: structuredClone(pos), model: state, optimizer: await sgd.saveState(), kernels };
   };
   // Forward + backward; the first pass also records the batch's training accuracy.
   const closure = (x: Tensor, y: Tensor, accs: Tensor[]) => (pass: 0 | 1 = 0) => {
@@ -201,8 +217,38 @@ export async function runExperiment(cfg: RunConfig, data: TwoFeatureDataset, hoo
       seconds: (performance.now() - t0) / 1000,
     };
   } finally {
+    unpinChoices(rt, previousPin);
     diagnosticSam?.dispose();
     opt.dispose();
     model.dispose();
+  }
+}
+
+/**
+ * The ops a run issues, for the tuner's plan pass (nothing is dispatched): a training step's
+ * forward and backward on the first batch, and an evaluation forward on a batch of the
+ * validation split as `predict` sizes it. Dropout counters are put back (the pass must leave
+ * the run exactly as it was).
+ */
+export function planRun(cfg: RunConfig, data: TwoFeatureDataset, model: ReturnType<typeof buildModel>, dropouts: Dropout[] = []): void {
+  const calls = dropouts.map((d) => d.calls);
+  const train = data.splits.train;
+  const val = data.splits.val;
+  try {
+    model.train();
+    const b = gather(train, epochOrder(train.n, cfg.seed, 0), 0, Math.min(train.n, cfg.batchSize));
+    scope(() => backward(crossEntropy(model.forward(b.x), b.y)));
+    b.x.dispose();
+    b.y.dispose();
+    if (val.n > 0) {
+      model.eval();
+      const e = gather(val, Int32Array.from({ length: Math.min(val.n, 256) }, (_, i) => i), 0, Math.min(val.n, 256));
+      noGrad(() => scope(() => void model.forward(e.x)));
+      e.x.dispose();
+      e.y.dispose();
+    }
+  } finally {
+    model.train();
+    dropouts.forEach((d, i) => (d.calls = calls[i]));
   }
 }

@@ -1,6 +1,8 @@
 // What a run reports and stores: per-epoch metrics, the training position and checkpoint, the
 // final result, progress, and the hooks a caller passes to runExperiment. Types only.
 import type { OptimizerState } from '../../engine/optim/sgd.ts';
+import type { KernelChoices } from '../../engine/tune/choices.ts';
+import type { TuneRow } from '../../engine/tune/tuner.ts';
 import type { ProbeReport } from '../probe/feature-probes.ts';
 import type { RunConfig } from './config.ts';
 import type { ImportanceEval } from './importance.ts';
@@ -42,6 +44,12 @@ export interface Checkpoint {
   position: TrainPosition;
   model: Map<string, { shape: number[]; data: Float32Array }>;
   optimizer: OptimizerState;
+  /**
+   * The kernel variants the run pinned (engine/tune): different kernels round differently, so a
+   * resume uses exactly these. Absent in checkpoints written before tuning existed: the
+   * built-in defaults, which is what those runs used.
+   */
+  kernels?: KernelChoices;
 }
 
 export interface FinalResult {
@@ -90,5 +98,11 @@ export interface RunHooks {
   onProgress?: (p: ProgressInfo) => void;
   /** Where the hooks save captured checkpoints, to name in errors (DivergedError). */
   checkpointPath?: string;
+  /**
+   * After a fresh run tuned the kernels of its step (before its first step): the shape classes
+   * timed or found in the cache, and the seconds it took. Not called on resume, nor with the
+   * tuner off.
+   */
+  onTuned?: (rows: TuneRow[], seconds: number) => void;
 }
 

@@ -53,3 +53,25 @@ export function batchNorm(
   }
   return { out: { shape: [...x.shape], data: out }, runningMean: rm, runningVar: rv };
 }
+
+/**
+ * The input gradient of batch norm in training (no affine) given dL/dout: per channel
+ * dx = invstd·(g − mean(g) − x̂·mean(g·x̂)).
+ */
+export function batchNormTrainGrad(x: Nd, g: Nd, eps = 1e-5): Nd {
+  const [n, c] = x.shape;
+  const s = x.shape.slice(2).reduce((a, d) => a * d, 1);
+  const m = n * s;
+  const dx = new Float64Array(x.data.length);
+  for (let ch = 0; ch < c; ch++) {
+    const idx: number[] = [];
+    for (let b = 0; b < n; b++) for (let k = 0; k < s; k++) idx.push((b * c + ch) * s + k);
+    const mu = idx.reduce((a, i) => a + x.data[i], 0) / m;
+    const inv = 1 / Math.sqrt(idx.reduce((a, i) => a + (x.data[i] - mu) ** 2, 0) / m + eps);
+    const xhat = (i: number) => (x.data[i] - mu) * inv;
+    const mg = idx.reduce((a, i) => a + g.data[i], 0) / m;
+    const mgx = idx.reduce((a, i) => a + g.data[i] * xhat(i), 0) / m;
+    for (const i of idx) dx[i] = inv * (g.data[i] - mg - xhat(i) * mgx);
+  }
+  return { shape: [...x.shape], data: dx };
+}
