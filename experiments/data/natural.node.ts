@@ -26,6 +26,8 @@ export interface NaturalSource {
   task: 'easy' | 'hard';
   features: { easy: FeatureInfo; hard: FeatureInfo };
   splits: Record<SplitName, { files: string[]; easy: Int32Array; hard: Int32Array }>;
+  /** Where each split is listed, for messages: e.g. 'list_eval_partition.txt (partition 1)'. */
+  splitSources: Record<SplitName, string>;
   transform: ImageTransform;
   /** Cache-key extras (stamps of the metadata files). */
   keyExtra: Record<string, unknown>;
@@ -34,6 +36,9 @@ export interface NaturalSource {
 
 export async function loadNatural(src: NaturalSource, opts: NaturalOptions): Promise<TwoFeatureDataset> {
   const seed = opts.seed ?? 0;
+  for (const s of SPLITS) {
+    if (src.splits[s].files.length === 0) throw new DataError(`${src.reader}: ${src.splitSources[s]}: the ${s} split has no images`);
+  }
   const chosen = {} as Record<SplitName, { files: string[]; easy: Int32Array; hard: Int32Array }>;
   for (const s of SPLITS) {
     const p = src.splits[s];
