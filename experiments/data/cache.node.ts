@@ -11,6 +11,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { ensureDir, fsError, removeStaleTemporaries, temporaryPath } from '../io.node.ts';
 import { DataError } from './types.ts';
+import { canonicalJson } from '../canonical-json.ts';
 
 export type CacheArray = Uint8Array | Int32Array | Float32Array;
 
@@ -36,15 +37,7 @@ export function defaultCacheDir(): string {
   return process.env.SAMGPU_CACHE || join(homedir(), '.cache', 'samgpu');
 }
 
-/** JSON with object keys sorted, so equal keys hash equally. */
-export function canonicalJson(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
-  if (v && typeof v === 'object') {
-    const o = v as Record<string, unknown>;
-    return `{${Object.keys(o).sort().filter((k) => o[k] !== undefined).map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`).join(',')}}`;
-  }
-  return JSON.stringify(v);
-}
+export { canonicalJson };
 
 /** SHA-256 of the canonical JSON: the header stores it whole, file names take its first 24 digits. */
 export function keyDigest(key: unknown): string {
