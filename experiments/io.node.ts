@@ -125,6 +125,15 @@ export function fsError(e: unknown, path: string, what: string): SamgpuError {
   return new SamgpuError(`${what} ${path}: ${fsReason(e, path)}`);
 }
 
+/**
+ * Throws (`<what> <dir>: …`) when `dir` could not be created because a file is in the way: a
+ * check before long work (a data load) whose results go there. Permissions show at the write.
+ */
+export function checkCanCreateDir(dir: string, what: string): void {
+  const a = existingAncestor(dir);
+  if (a && !a.isDir) throw new SamgpuError(`${what} ${dir}: ${a.path} is a file, not a folder`);
+}
+
 /** Create `dir` (and its parents); a clear error when a file is in the way or it may not. */
 export function ensureDir(dir: string, what = 'cannot create folder'): void {
   try {

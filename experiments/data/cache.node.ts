@@ -156,6 +156,20 @@ export interface CacheOptions {
   cacheDir?: string | false;
   /** Where warnings go (a damaged cache file being rebuilt); default: stderr. */
   onWarning?: (message: string) => void;
+  /**
+   * Hand the write of a built entry to the caller instead of writing it now: a dataset of several
+   * cached parts writes them only once every part has loaded, so a failure leaves no file.
+   */
+  defer?: (write: () => void) => void;
+}
+
+/** Collects deferred cache writes (CacheOptions.defer) and runs them once everything loaded. */
+export class DeferredWrites {
+  readonly #writes: (() => void)[] = [];
+  readonly defer = (write: () => void): void => void this.#writes.push(write);
+  commit(): void {
+    for (const w of this.#writes.splice(0)) w();
+  }
 }
 
 const warnStderr = (m: string) => process.stderr.write(`samgpu: warning: ${m}\n`);
@@ -184,7 +198,11 @@ export async function cached(
   if (r.status === 'hit') return { entry: r.entry, hit: true, path };
   if (r.status === 'damaged') (opts.onWarning ?? warnStderr)(`cache file ${path} is damaged (${r.reason}); rebuilding it`);
   const entry = await build();
-  removeStaleTemporaries(dir);
-  writeCacheFile(path, key, entry);
+  const write = () => {
+    removeStaleTemporaries(dir);
+    writeCacheFile(path, key, entry);
+  };
+  if (opts.defer) opts.defer(write);
+  else write();
   return { entry, hit: false, path };
 }

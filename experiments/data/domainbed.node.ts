@@ -10,7 +10,7 @@ import { loadImages } from './decode.node.ts';
 import { checkClassSets, codePointSort, DOMAINBED_DATASETS, holdoutSplit, isImageName } from './domainbed.ts';
 import { IMAGENET_NORMALIZE, type ImageTransform } from './transforms.ts';
 import { DataError, dataError, imageSize, type DomainBedData, type DomainSplit, type ImageShape } from './types.ts';
-import type { CacheOptions } from './cache.node.ts';
+import { DeferredWrites, type CacheOptions } from './cache.node.ts';
 import { requireFolder } from './fs.node.ts';
 
 export interface DomainBedOptions extends CacheOptions {
@@ -95,15 +95,17 @@ export async function loadDomainBed(root: string, dataset: string, opts: DomainB
   }
   const loaded: { images: Float32Array; labels: Int32Array; domain: number; split: { in: Int32Array; out: Int32Array } }[] = [];
   let shape: ImageShape = [3, resolution, resolution];
+  const writes = new DeferredWrites(); // every domain decoded before any is cached
   for (let d = 0; d < domains.length; d++) {
     const r = await loadImages(files[d].map((f) => f.path), transform, {
-      reader: 'DomainBed', cacheDir: opts.cacheDir, concurrency: opts.concurrency,
+      reader: 'DomainBed', cacheDir: opts.cacheDir, concurrency: opts.concurrency, onWarning: opts.onWarning, defer: writes.defer,
       onProgress: opts.onProgress ? (a, b) => opts.onProgress!(domains[d], a, b) : undefined,
     });
     shape = r.shape;
     const split = holdoutSplit(files[d].length, fraction, (seed * 1000003 + d) >>> 0);
     loaded.push({ images: r.images, labels: Int32Array.from(files[d], (f) => f.label), domain: d, split });
   }
+  writes.commit();
   const part = (d: number, which: 'in' | 'out') => ({ ...loaded[d], idx: loaded[d].split[which] });
   const sources = loaded.map((_, d) => d).filter((d) => d !== t);
   return {

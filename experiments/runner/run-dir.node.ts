@@ -14,7 +14,7 @@
 import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { SamgpuError } from '../../engine/device/errors.ts';
-import { fsReason, removeStaleTemporaries } from '../io.node.ts';
+import { checkCanCreateDir, fsError, fsReason, removeStaleTemporaries } from '../io.node.ts';
 import { validateConfig, type RunConfig } from './config.ts';
 import { decodeCheckpoint, encodeCheckpoint } from './checkpoint.ts';
 import { loadDataset } from './datasets.node.ts';
@@ -87,6 +87,7 @@ function readFinal(dir: string, cfg: RunConfig): FinalResult {
 
 export async function runInDir(dir: string, config: unknown, opts: RunDirOptions = {}): Promise<RunOutcome> {
   const f = runFiles(dir);
+  if (!opts.resume) checkCanCreateDir(dir, 'cannot create the run folder');
   removeStaleTemporaries(dir);
   let cfg: RunConfig;
   let hooks: RunHooks = {};
@@ -144,7 +145,11 @@ export async function runInDir(dir: string, config: unknown, opts: RunDirOptions
   const data = await loadDataset(cfg.dataset, cfg.seed);
   if (opts.resume) writeMetrics();
   else {
-    rmSync(f.metrics, { force: true });
+    try {
+      rmSync(f.metrics, { force: true });
+    } catch (e) {
+      throw fsError(e, f.metrics, 'cannot write');
+    }
     writeJsonAtomic(f.config, cfg);
   }
   try {
