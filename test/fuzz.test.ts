@@ -347,7 +347,7 @@ describe('fuzz: malformed inputs end in one-line errors naming the file and fiel
       ckCase(`position.${field} = ${JSON.stringify(value)}`, rawCk({ ...metaOf(), position: JSON.stringify({ ...goodCk.position, [field]: value }) }), new RegExp(`position\\.${field}: `));
     }
     ckCase('optimizer.lr = NaN', rawCk({ ...metaOf(), optimizer: '{"steps": 4, "lr": null}' }), /optimizer.lr: expected a finite number/);
-    ckCase('SAM options without rho', encodeCheckpoint({ ...goodCk, sam: { eps: 1e-12, eta: 0.01, l2: 0, adaptive: false, perturbed: ['w'] } as never }, {}), /optimizer.sam.rho: expected a finite number/);
+    ckCase('SAM options without eps', encodeCheckpoint({ ...goodCk, sam: { eta: 0.01, l2: 0, adaptive: false, secondPassBatchNormUpdate: false, perturbed: ['w'] } as never }, {}), /optimizer.sam.eps: expected a finite number/);
     for (const bad of [NaN, Infinity, -Infinity]) {
       const data = Float32Array.from([1, 2, 3, 4]);
       const i = int(0, 3);
