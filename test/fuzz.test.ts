@@ -394,7 +394,7 @@ describe('fuzz: malformed inputs end in one-line errors naming the file and fiel
     add({ name: 'sweep: a grid field with no values', run: () => validateSweep({ name: 's', base: {}, grid: { seed: [] } }), names: 'sweep: grid.seed', field: /expected a non-empty list/ });
 
     // ---- paths: files, folders, missing, unwritable
-    const SYNTH = { name: 'p', dataset: { name: 'synthetic', options: { train: 8, val: 4, test: 4, size: 4 } }, epochs: 1, batchSize: 4 };
+    const SYNTH = { name: 'p', dataset: { name: 'synthetic', options: { train: 8, val: 20, test: 8, size: 4 } }, epochs: 1, batchSize: 4 };
     const aFile = join(root, 'a-file');
     writeFileSync(aFile, 'not a folder');
     const unwritable = '/sys/samgpu-unwritable'; // sysfs refuses new entries, even to root
