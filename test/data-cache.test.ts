@@ -1,9 +1,11 @@
 // The binary cache of decoded/built arrays: round trip, atomic writes, keys, damaged files.
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { homedir, hostname } from 'node:os';
 import { join } from 'node:path';
-import { cached, canonicalJson, defaultCacheDir, readCacheFile, writeCacheFile } from '../experiments/data/cache.node.ts';
+import { cached, canonicalJson, defaultCacheDir, readCache, readCacheFile, writeCacheFile } from '../experiments/data/cache.node.ts';
+import { loadImageBytes } from '../experiments/data/decode.node.ts';
+import { solidImage, put } from './data-files.ts';
 import { cleanup, tempDir } from './data-files.ts';
 
 const entry = () => ({
@@ -45,7 +47,9 @@ describe('data: binary cache', () => {
     const b = await cached('t', { a: 'k', z: [1, 2] }, build, { cacheDir: dir });
     assert.deepEqual([a.hit, b.hit, builds], [false, true, 1], 'key order does not matter');
     writeFileSync(a.path!, 'damaged');
-    const c = await cached('t', { a: 'k', z: [1, 2] }, build, { cacheDir: dir });
+    const warnings: string[] = [];
+    const c = await cached('t', { a: 'k', z: [1, 2] }, build, { cacheDir: dir, onWarning: (m) => warnings.push(m) });
+    assert.match(warnings.join(), /is damaged \(not a samgpu cache file \(7 bytes/);
     assert.deepEqual([c.hit, builds], [false, 2]);
     const none = await cached('t', { q: 1 }, build, { cacheDir: false });
     assert.equal(none.path, null);
@@ -65,4 +69,70 @@ describe('data: binary cache', () => {
     }
     assert.equal(canonicalJson({ b: [1, { d: 2, c: 3 }], a: null, u: undefined }), '{"a":null,"b":[1,{"c":3,"d":2}]}');
   });
+
+  it('a content hash catches damaged bytes anywhere in the data; the damage is rebuilt with a warning', async () => {
+    const dir = tempDir();
+    let builds = 0;
+    const build = () => (builds++, entry());
+    const first = await cached('t', { k: 1 }, build, { cacheDir: dir });
+    const good = readFileSync(first.path!);
+    for (const at of [good.length - 1, good.length - 9, good.length - 20]) {
+      const bad = Buffer.from(good);
+      bad[at] ^= 0x10; // one flipped bit in an array (or its padding): same length, valid header
+      writeFileSync(first.path!, bad);
+      const r = readCache(first.path!, { k: 1 });
+      assert.equal(r.status, 'damaged');
+      assert.match((r as { reason: string }).reason, /content hash [0-9a-f]{12}… differs from the recorded/);
+      const warnings: string[] = [];
+      const again = await cached('t', { k: 1 }, build, { cacheDir: dir, onWarning: (m) => warnings.push(m) });
+      assert.equal(again.hit, false);
+      assert.deepEqual(again.entry.arrays, entry().arrays);
+      assert.equal(warnings.length, 1);
+      assert.match(warnings[0], /^cache file .*t-[0-9a-f]{24}\.bin is damaged \(content hash .*\); rebuilding it$/);
+      assert.deepEqual(readFileSync(first.path!), good, 'rebuilt to the same bytes');
+    }
+    assert.equal(builds, 4);
+  });
+
+  it('a cache folder that is a file fails before the build; a failed build writes nothing; dead writers\' temporaries go', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'not-a-folder');
+    writeFileSync(file, 'x');
+    let builds = 0;
+    await assert.rejects(cached('t', { k: 1 }, () => (builds++, entry()), { cacheDir: file }), (e: Error) => {
+      assert.equal(e.name, 'DataError');
+      assert.match(e.message, /^cannot use the cache folder .*not-a-folder: .*not-a-folder is a file, not a folder \(set dataset.options.cacheDir or \$SAMGPU_CACHE to another folder/);
+      return true;
+    });
+    await assert.rejects(cached('t', { k: 1 }, () => (builds++, entry()), { cacheDir: join(file, 'sub') }), /not-a-folder is a file, not a folder/);
+    assert.equal(builds, 0);
+    const cache = join(dir, 'cache');
+    await assert.rejects(cached('t', { k: 2 }, () => { throw new Error('empty split'); }, { cacheDir: cache }), /empty split/);
+    assert.deepEqual(readdirSync(cache), []);
+    // a writer killed mid-write (pid 2^22 + 1 is beyond Linux's pid range: surely dead) left these
+    writeFileSync(join(cache, '.t-abc.bin~' + hostname() + '~4194305~x1.tmp'), 'partial');
+    writeFileSync(join(cache, 't-abc.bin.tmp-4194305-abcdef'), 'partial, an older spelling');
+    utimesSync(join(cache, 't-abc.bin.tmp-4194305-abcdef'), new Date(Date.now() - 3600e3), new Date(Date.now() - 3600e3));
+    await cached('t', { k: 3 }, () => entry(), { cacheDir: cache });
+    assert.deepEqual(readdirSync(cache).filter((f) => f.includes('tmp')), []);
+  });
+
+  it('decoded images are keyed by each file\'s size and time: a replaced image is decoded again', async () => {
+    const dir = tempDir();
+    const img = join(dir, 'a.png');
+    put(img, await solidImage(4, 4, [10, 20, 30], 'png'));
+    const opts = { reader: 'Test', cacheDir: join(dir, 'cache') };
+    const steps = { steps: [] };
+    const a = await loadImageBytes([img], steps, opts);
+    assert.equal(a.cacheHit, false);
+    assert.equal((await loadImageBytes([img], steps, opts)).cacheHit, true);
+    put(img, await solidImage(4, 4, [200, 20, 30], 'png'));
+    utimesSync(img, new Date(), new Date(Date.now() + 5000));
+    const b = await loadImageBytes([img], steps, opts);
+    assert.equal(b.cacheHit, false);
+    assert.equal(b.data[0], 200);
+    await assert.rejects(loadImageBytes([], steps, opts), /Test: no image files to load/);
+    assert.ok(existsSync(opts.cacheDir));
+  });
 });
+

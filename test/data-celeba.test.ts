@@ -155,6 +155,10 @@ describe('data: CelebA', () => {
       rmSync(join(root, 'img_align_celeba', '000002.jpg'));
       await assert.rejects(load(), /CelebA: .*img_align_celeba\/000002\.jpg: missing file/);
     });
+    it('a partition without images names the partition file and the split', async () => {
+      edit(join(root, 'list_eval_partition.txt'), (l) => l.forEach((x, i) => (l[i] = x.replace(/ 1$/, ' 0'))));
+      await assert.rejects(load(), /CelebA: .*list_eval_partition\.txt \(partition 1\): the val split has no images/);
+    });
     it('a missing metadata file', async () => {
       rmSync(attrFile());
       await assert.rejects(load(), /CelebA: .*list_attr_celeba\.txt: missing file \(nor .*list_attr_celeba\.csv\)/);

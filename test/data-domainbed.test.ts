@@ -119,8 +119,16 @@ describe('data: DomainBed folders', () => {
       put(join(root, 'PACS', 'photo', 'elephant', 'pic_2.jpg'), 'GIF89a not really');
       await assert.rejects(loadDomainBed(root, 'PACS', { testDomain: 'sketch', resolution: 4, cacheDir: false }), /photo\/elephant\/pic_2\.jpg: not a JPEG or PNG \(magic bytes 47 49 46 38\)/);
     });
+    it('a target domain too small to hold a test split out, or no validation images, is refused before decoding', async () => {
+      // art_painting, cartoon, sketch keep one image per class: ⌊3 · 0.2⌋ = 0 held out of each
+      for (const d of ['art_painting', 'cartoon', 'sketch']) for (const cls of CLASSES) for (let i = 1; i < 5; i++) rmSync(join(root, 'PACS', d, cls, `pic_${i}.jpg`));
+      await assert.rejects(loadDomainBed(root, 'PACS', { testDomain: 'sketch', resolution: 4, cacheDir: false }),
+        /DomainBed: .*PACS\/sketch: the target domain's test split \(its held-out 0.2 of 3 images\) is empty: raise holdoutFraction or add images/);
+      await assert.rejects(loadDomainBed(root, 'PACS', { testDomain: 'photo', resolution: 4, cacheDir: false }),
+        /DomainBed: .*PACS: the validation split \(the held-out 0.2 of each source domain: art_painting 3 images, cartoon 3 images, sketch 3 images\) is empty/);
+    });
     it('a missing dataset folder', () => {
-      assert.throws(() => scanDomainBed(root, 'VLCS'), /DomainBed: .*VLCS: missing dataset folder for VLCS/);
+      assert.throws(() => scanDomainBed(root, 'VLCS'), /DomainBed: .*VLCS: the dataset folder of VLCS does not exist/);
     });
   });
 });

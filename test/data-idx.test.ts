@@ -1,7 +1,7 @@
 // MNIST / Fashion-MNIST IDX readers on tiny files written here in the exact format.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadIdxSplit } from '../experiments/data/idx.node.ts';
 import { parseIdxImages, parseIdxLabels } from '../experiments/data/idx.ts';
 import { cleanup, idxImages, idxLabels, put, tempDir, writeIdxSplit } from './data-files.ts';
@@ -74,5 +74,20 @@ describe('data: IDX (MNIST, Fashion-MNIST)', () => {
     const dir = tempDir();
     writeIdxSplit(dir, 'train', [1]);
     assert.throws(() => loadIdxSplit(dir, 'test'), /MNIST: .*: missing file t10k-images-idx3-ubyte: none of .*t10k-images\.idx3-ubyte\.gz exists/);
+  });
+
+  it('an IDX file with no images, images that are not 28×28, a folder in place of a file and a missing folder are named', () => {
+    const dir = tempDir();
+    put(join(dir, 'train-images-idx3-ubyte'), idxImages(0, 28, 28, () => 0));
+    put(join(dir, 'train-labels-idx1-ubyte'), idxLabels([]));
+    assert.throws(() => loadIdxSplit(dir, 'train'), /MNIST: .*train-images-idx3-ubyte: holds no images \(count 0 in the header\): the split would be empty/);
+    put(join(dir, 'train-images-idx3-ubyte'), idxImages(2, 27, 28, () => 0));
+    put(join(dir, 'train-labels-idx1-ubyte'), idxLabels([1, 2]));
+    assert.throws(() => loadIdxSplit(dir, 'train', 'Fashion-MNIST', [28, 28]), /Fashion-MNIST: .*train-images-idx3-ubyte: images are 27×28 \(rows×cols in the header\), expected 28×28/);
+    rmSync(join(dir, 'train-images-idx3-ubyte'));
+    mkdirSync(join(dir, 'train-images-idx3-ubyte'));
+    assert.throws(() => loadIdxSplit(dir, 'train'), /MNIST: .*train-images-idx3-ubyte: it is a folder, expected a file/);
+    assert.throws(() => loadIdxSplit(join(dir, 'nowhere'), 'train'), /MNIST: .*nowhere: the MNIST folder does not exist/);
+    assert.throws(() => loadIdxSplit(join(dir, 'train-labels-idx1-ubyte'), 'train'), /MNIST: .*train-labels-idx1-ubyte: the MNIST folder is a file, not a folder/);
   });
 });

@@ -6,6 +6,7 @@ import { decodeImage } from '../experiments/data/decode.node.ts';
 import { sniffFormat, cmykToRgb, hwcToChw } from '../experiments/data/image.ts';
 import { applySteps, bytesToFloat, centerCrop, resizeBilinear, resizedSize, roundHalfEven, IMAGENET_NORMALIZE } from '../experiments/data/transforms.ts';
 import sharp from 'sharp';
+import { SamgpuError } from '../engine/device/errors.ts';
 
 const fx = new Fixture('resize');
 const u8 = (name: string) => {
@@ -56,6 +57,27 @@ describe('data: decoding and transforms (PIL goldens)', () => {
   it('bytes that are neither JPEG nor PNG, and a corrupt JPEG, are errors naming the file', async () => {
     await assert.rejects(decodeImage(new TextEncoder().encode('GIF89a...'), 'x/cat.jpg', 'DomainBed'), /DomainBed: x\/cat\.jpg: not a JPEG or PNG \(magic bytes 47 49 46 38\)/);
     await assert.rejects(decodeImage(new Uint8Array([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3]), 'bad.jpg'), /image: bad\.jpg: corrupt or unreadable JPEG/);
+  });
+
+  it("refuses the corrupt files PIL refuses and reads the ones it reads (test/fixtures/corrupt.safetensors)", async () => {
+    const cx = new Fixture('corrupt');
+    const names = JSON.parse(cx.metadata.cases) as string[];
+    const pil = JSON.parse(cx.metadata.pil) as boolean[];
+    const disagree: string[] = [];
+    for (const [i, name] of names.entries()) {
+      const bytes = Uint8Array.from(cx.get(name).data);
+      const file = `${name}.${name.startsWith('png') ? 'png' : 'jpg'}`;
+      let ours = true;
+      try {
+        await decodeImage(bytes, file, 'Waterbirds');
+      } catch (e) {
+        ours = false;
+        assert.ok(e instanceof SamgpuError && e.message.startsWith(`Waterbirds: ${file}: `), (e as Error).message);
+      }
+      if (ours !== pil[i]) disagree.push(`${name} (PIL ${pil[i] ? 'reads' : 'refuses'} it)`);
+    }
+    assert.ok(names.length >= 80 && pil.some(Boolean) && !pil.every(Boolean));
+    assert.deepEqual(disagree, []);
   });
 
   it('torchvision Resize(int) sizes: shorter side to size, longer truncated', () => {

@@ -2,6 +2,7 @@
 // packages): shapes, block contents, label balance, correlation in train, independence in the
 // decorrelated splits, disjoint images across splits, randomized copies, and the cache.
 import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Rng } from '../engine/random.ts';
 import { loadCifarMnist } from '../experiments/data/cifar-mnist.node.ts';
@@ -129,6 +130,18 @@ describe('data: two-feature datasets', () => {
     checkDecorrelated(ds, ds.splits.test);
     await assert.rejects(loadFmnistMnist({ mnistDir: src.mnist, fashionDir: src.fashion, sizes: { train: 40, val: 25, test: 25 }, cacheDir: false }),
       /FMNIST-MNIST: split val needs more '\d' images than MNIST train has \(8 in all, shared with the earlier splits\)/);
+  });
+
+  it('a split that would be empty is refused, naming the split and its source files, and is never cached', async () => {
+    const src = writeSources(tempDir());
+    const cacheDir = tempDir('samgpu-cache-');
+    // a decorrelated val needs a multiple of K² = 25 examples: 3 rounds down to none
+    await assert.rejects(loadFmnistMnist({ mnistDir: src.mnist, fashionDir: src.fashion, sizes: { train: 40, val: 3, test: 25 }, cacheDir }), (e: Error) => {
+      assert.equal(e.name, 'DataError');
+      assert.match(e.message, /^FMNIST-MNIST: the val split would be empty \(sizes asked: train 40, val 3, test 25; a decorrelated split needs a multiple of K² = 5²\): too few images of the paired classes in MNIST train and Fashion-MNIST train \(.*MNIST\/train-images-idx3-ubyte, .*train-labels-idx1-ubyte, .*FashionMNIST\/raw\/train-images\.idx3-ubyte/);
+      return true;
+    });
+    assert.deepEqual(readdirSync(cacheDir), []);
   });
 
   it('builds are cached by source and options; a changed source file rebuilds', async () => {

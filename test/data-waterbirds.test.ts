@@ -1,6 +1,6 @@
 // Waterbirds reader on a tiny copy written here: metadata.csv and images of varying size.
 import assert from 'node:assert/strict';
-import { readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadWaterbirds, waterbirdsTransform } from '../experiments/data/waterbirds.node.ts';
 import { splitStats } from '../experiments/data/probe-sets.ts';
@@ -84,6 +84,18 @@ describe('data: Waterbirds', () => {
       await assert.rejects(load(), /Waterbirds: .*007\.Some_Bird\/Some_Bird_7\.jpg: corrupt or unreadable JPEG/);
       rmSync(join(root, file(7)));
       await assert.rejects(load(), /Waterbirds: .*Some_Bird_7\.jpg: missing file/);
+    });
+    it('a header-only metadata.csv, or a split without rows, names the file and the split, and nothing is cached', async () => {
+      const cacheDir = join(root, 'cache');
+      const header = readFileSync(meta(), 'utf8').split('\n')[0];
+      edit((l) => l.splice(1, l.length, ''));
+      await assert.rejects(loadWaterbirds(root, { resolution: 14, cacheDir }), /Waterbirds: .*metadata\.csv \(split 0\): the train split has no images/);
+      put(meta(), `${header}\n`);
+      await writeWaterbirds(root);
+      edit((l) => l.splice(7, 1)); // the only row of split 1 besides line 9
+      edit((l) => l.splice(7, 1));
+      await assert.rejects(loadWaterbirds(root, { resolution: 14, cacheDir }), /Waterbirds: .*metadata\.csv \(split 1\): the val split has no images/);
+      assert.ok(!existsSync(cacheDir) || readdirSync(cacheDir).length === 0);
     });
     it('a missing metadata.csv', async () => {
       rmSync(meta());

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import * as E from '../engine/index.ts';
-import { fitLinearProbes, type ProbeOptions } from '../experiments/probe/probe.ts';
+import { fitLinearProbes, NonFiniteFeaturesError, type ProbeOptions } from '../experiments/probe/probe.ts';
 import { gpu, assertClose } from './helpers.ts';
 import { fitProbeRef, standardizeRef } from './reference/probe.ts';
 
@@ -144,4 +144,39 @@ describe('linear probes on the GPU against a float64 Newton reference', () => {
     await assert.rejects(fitLinearProbes({ x, labels: [[0, 1, 0, 1]] }, null, { l2: 0 }), /l2 must be a finite number > 0, got 0/);
     await assert.rejects(fitLinearProbes({ x: E.tensor(new Float32Array(4), [4]), labels: [[0, 1, 0, 1]] }, null, { l2: 0.1 }), /features must be \[n, d\] or \[B, n, d\], got \[4\]/);
   });
+
+  it('says converged only when the tolerance was met: a float32 stall is not convergence', async () => {
+    const n = 200;
+    const rng = new E.Rng(3);
+    const x = rng.normal(n * 4);
+    const y = Array.from({ length: n }, (_, i) => (x[i * 4] + 0.5 * rng.normal(1)[0] > 0 ? 1 : 0));
+    const fit = () => ({ x: E.tensor(x, [n, 4]), labels: [y] });
+    const met = await fitLinearProbes(fit(), null, { l2: 0.01, solver: 'newton' });
+    assert.ok(met.converged, `Newton at its default tolerance: ${met.iterations} iterations`);
+    // 1e-13 is below what float32 gradients resolve: Newton stops at the stall, unconverged.
+    const stalled = await fitLinearProbes(fit(), null, { l2: 0.01, solver: 'newton', tol: 1e-13 });
+    assert.equal(stalled.converged, false);
+    assert.ok(stalled.iterations < 50, `stopped at the stall, not at maxIter (${stalled.iterations})`);
+    const gd = await fitLinearProbes(fit(), null, { l2: 0.01, solver: 'gd', tol: 1e-13, maxIter: 100 });
+    assert.equal(gd.converged, false);
+  });
+
+  it('non-finite features (a diverged network) are refused, never fitted as converged', async () => {
+    for (const bad of [NaN, Infinity]) {
+      for (const solver of ['newton', 'gd'] as const) {
+        const x = new E.Rng(4).normal(64 * 3);
+        x[17] = bad;
+        const y = Array.from({ length: 64 }, (_, i) => i % 2);
+        await assert.rejects(
+          fitLinearProbes({ x: E.tensor(x, [64, 3]), labels: [y] }, null, { l2: 0.1, solver }),
+          (e: Error) => e instanceof NonFiniteFeaturesError && /fitLinearProbes: the fit features \[1,64,3\] of set 0 hold non-finite values/.test(e.message),
+        );
+        await assert.rejects(
+          fitLinearProbes({ x: E.tensor(new E.Rng(5).normal(64 * 3), [64, 3]), labels: [y] }, { x: E.tensor(x, [64, 3]), labels: [y] }, { l2: 0.1, solver }),
+          /the test features \[1,64,3\] of set 0 hold non-finite values/,
+        );
+      }
+    }
+  });
 });
+

@@ -1,14 +1,15 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { decodeCheckpoint } from '../experiments/runner/checkpoint.ts';
+import { decodeCheckpoint, encodeCheckpoint } from '../experiments/runner/checkpoint.ts';
 import { validateConfig } from '../experiments/runner/config.ts';
 import { runInDir } from '../experiments/runner/run-dir.node.ts';
 import { expandSweep, validateSweep } from '../experiments/runner/sweep.ts';
 import { gpu } from './helpers.ts';
 import type { FinalResult } from '../experiments/runner/types.ts';
+import { Rng } from '../engine/random.ts';
 
 const root = new URL('..', import.meta.url).pathname;
 // Small and quick: 128 synthetic images, 4 batches per epoch, one L2 strength for the probes.
@@ -92,39 +93,49 @@ describe('experiment runner', () => {
     assert.deepEqual(rhos.map((r) => +r.toFixed(12)), [0.03, 0.07, 0.08]);
   });
 
-  it('a killed process resumes to the same result, and never leaves a truncated file', async function () {
+  it('killed at random points (in a step or a write, in the probes) it resumes to the same result; no truncated or stale file stays', async function () {
     this.timeout(300_000);
+    const rng = new Rng(1405); // seeded: a failure reproduces
     const results = join(tmp, 'cli');
+    const cfg = { ...CONFIG, epochs: 4 };
     const cfgFile = join(tmp, 'cfg.json');
-    writeFileSync(cfgFile, JSON.stringify({ ...CONFIG, epochs: 4 }));
+    writeFileSync(cfgFile, JSON.stringify(cfg));
     const cli = join(root, 'bin/samgpu.mjs');
-    const ref = spawnSync('node', [cli, 'run', cfgFile, '--results', results, '--id', 'whole'], { encoding: 'utf8' });
-    assert.equal(ref.status, 0, ref.stderr);
-    // Kill -9 right after the first checkpoint appears (mid-run), then resume.
-    const child = spawn('node', [cli, 'run', cfgFile, '--results', results, '--id', 'killed'], { stdio: 'ignore' });
-    const ck = join(results, 'killed', 'checkpoint.safetensors');
-    await new Promise<void>((res, rej) => {
-      const t = setInterval(() => {
-        if (existsSync(ck)) {
-          clearInterval(t);
-          child.kill('SIGKILL');
-          res();
-        }
-      }, 20);
-      child.on('exit', () => {
-        clearInterval(t);
-        rej(new Error('the run finished before it could be killed'));
-      });
-    });
-    await new Promise((r) => child.on('exit', r));
-    for (const f of readdirSync(join(results, 'killed'))) {
-      if (f.endsWith('.json')) JSON.parse(readFileSync(join(results, 'killed', f), 'utf8'));
-      if (f.endsWith('.jsonl')) readFileSync(join(results, 'killed', f), 'utf8').trim().split('\n').forEach((l) => JSON.parse(l));
-      assert.ok(!f.endsWith('.tmp'), `left a temporary file ${f}`);
-    }
+    const whole = join(tmp, 'whole');
+    assert.equal((await runInDir(whole, cfg)).status, 'done');
+    const dir = join(results, 'killed');
+    const lines = (f: string) => (existsSync(f) ? readFileSync(f, 'utf8').trim().split('\n').filter(Boolean).length : 0);
+    /** Start the CLI, SIGKILL it once `when()` holds plus `delay` ms; false if it finished first. */
+    const killWhen = async (args: string[], when: () => boolean, delay: number): Promise<boolean> => {
+      const child = spawn('node', [cli, ...args], { stdio: 'ignore' });
+      const exited = new Promise<void>((r) => child.on('exit', () => r()));
+      let finished = false;
+      void exited.then(() => (finished = true));
+      while (!finished && !when()) await new Promise((r) => setTimeout(r, 10));
+      if (!finished) await new Promise((r) => setTimeout(r, delay));
+      const killed = !finished && child.kill('SIGKILL');
+      await exited;
+      return killed;
+    };
+    const checkFiles = () => {
+      for (const f of readdirSync(dir)) {
+        if (f.endsWith('.json')) JSON.parse(readFileSync(join(dir, f), 'utf8'));
+        if (f.endsWith('.jsonl')) readFileSync(join(dir, f), 'utf8').trim().split('\n').forEach((l) => JSON.parse(l));
+        if (f.endsWith('.safetensors')) decodeCheckpoint(readFileSync(join(dir, f)), f);
+      }
+    };
+    // 1. during training: a random moment after the first checkpoint (a step, or a checkpoint write)
+    assert.ok(await killWhen(['run', cfgFile, '--results', results, '--id', 'killed'], () => existsSync(join(dir, 'checkpoint.safetensors')), Math.floor(rng.next() * 1500)), 'killed in training');
+    checkFiles();
+    // 2. in the probes: every epoch's metrics written, no result yet
+    await killWhen(['run', '--resume', 'killed', '--results', results], () => lines(join(dir, 'metrics.jsonl')) === 4, Math.floor(rng.next() * 300));
+    checkFiles();
+    // 3. in a write: an atomic write killed midway leaves the old file and a partial temporary
+    writeFileSync(join(dir, `.checkpoint.safetensors~${hostname()}~4194305~x.tmp`), readFileSync(join(dir, 'checkpoint.safetensors')).subarray(0, 500));
     const res = spawnSync('node', [cli, 'run', '--resume', 'killed', '--results', results], { encoding: 'utf8' });
     assert.equal(res.status, 0, res.stderr);
-    assert.deepEqual(finalOf(join(results, 'killed')), finalOf(join(results, 'whole')));
+    assert.deepEqual(finalOf(dir), finalOf(whole));
+    assert.deepEqual(readdirSync(dir).filter((f) => f.startsWith('.')), [], 'no temporary is left');
   });
 
   it('a diverging run stops with the step and the last good checkpoint named', async () => {
@@ -151,10 +162,13 @@ describe('experiment runner', () => {
       let steps = 0;
       const stopped = await runInDir(dir, good, { onProgress: () => steps++, shouldStop: () => steps === stopAt });
       assert.equal(stopped.status, 'stopped');
-      // The same run continued with an exploding learning rate.
+      // The same run continued with an exploding learning rate (config.json and the checkpoint's
+      // copy both changed: either alone is refused as another run's).
       const cfgPath = join(dir, 'config.json');
-      writeFileSync(cfgPath, JSON.stringify({ ...JSON.parse(readFileSync(cfgPath, 'utf8')), optimizer: { ...good.optimizer, lr: 1e30 } }));
+      const exploding = { ...JSON.parse(readFileSync(cfgPath, 'utf8')), optimizer: { ...good.optimizer, lr: 1e30 } };
+      writeFileSync(cfgPath, JSON.stringify(exploding));
       const ck = join(dir, 'checkpoint.safetensors');
+      writeFileSync(ck, encodeCheckpoint(decodeCheckpoint(readFileSync(ck), ck).checkpoint, validateConfig(exploding)));
       await assert.rejects(
         () => runInDir(dir, null, { resume: true }),
         (e: Error) => {

@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cannotRun, installSlurm, startCluster, type Cluster } from './slurm-cluster.ts';
-import { aggregateOf, cli, finals, reportBody, statusOf, waitFor } from './sweep-helpers.ts';
+import { aggregateOf, cli, finals, reportBody, runDirOf, statusOf, waitFor } from './sweep-helpers.ts';
 import { parseSqueue, SQUEUE_FORMAT } from '../experiments/runner/slurm.ts';
 
 // 4 cells (SGD and SAM × 2 seeds) of ~10 s each: 8 batches per epoch, 24 epochs.
@@ -64,8 +64,8 @@ describe('sweeps on a real one-node Slurm cluster', function () {
     const dir = join(tmp, 'slurm', 'toy');
     assert.deepEqual(JSON.parse(readFileSync(join(dir, 'slurm', 'jobs.jsonl'), 'utf8')).jobId, job);
     const ids = statusOf(dir).rows.map((r) => r.id); // index order: sgd s0, sgd s1, sam s0, sam s1
-    const ck = (i: number) => existsSync(join(dir, 'runs', ids[i], 'checkpoint.safetensors'));
-    const done = (i: number) => existsSync(join(dir, 'runs', ids[i], 'final.json'));
+    const ck = (i: number) => existsSync(join(runDirOf(dir, ids[i]) ?? '/nonexistent', 'checkpoint.safetensors'));
+    const done = (i: number) => existsSync(join(runDirOf(dir, ids[i]) ?? '/nonexistent', 'final.json'));
     const debug = () => `${cli(['sweep', 'status', dir]).stdout}\n${c.cmd('squeue', ['-r', '--states=all'])}\n${c.logs()}`;
     const task = (i: number) => parseSqueue(c.cmd('squeue', ['-h', '-r', '--states=all', '-j', job!, '-o', SQUEUE_FORMAT])).find((e) => e.taskId === String(i));
 
@@ -95,7 +95,7 @@ describe('sweeps on a real one-node Slurm cluster', function () {
     console.log(`      after scancel and requeue:\n${cli(['sweep', 'status', dir]).stdout.trimEnd().replace(/^/gm, '        ')}`);
     assert.deepEqual(st.rows.map((r) => r.status), ['failed', 'done', 'done', 'done'], debug());
     assert.match(st.rows[0].detail, new RegExp(`^${job}_0: stopped by SIGTERM \\(scancel, preemption or the time limit\\) at epoch \\d+, batch \\d+ and checkpointed`));
-    const rec1 = JSON.parse(readFileSync(join(dir, 'runs', ids[1], 'cell-status.json'), 'utf8'));
+    const rec1 = JSON.parse(readFileSync(join(runDirOf(dir, ids[1])!, 'cell-status.json'), 'utf8'));
     assert.equal(rec1.attempt, 2);
     assert.equal(rec1.resumed, true);
     assert.equal(rec1.slurm.restarts, 1);
@@ -108,7 +108,7 @@ describe('sweeps on a real one-node Slurm cluster', function () {
     const final = cli(['sweep', 'status', dir]).stdout.trimEnd();
     console.log(`      after resubmit:\n${final.replace(/^/gm, '        ')}`);
     assert.match(final, /4 cells: 4 done, 0 running, 0 pending, 0 failed \(backend slurm; Slurm jobs \d+, \d+\)/);
-    assert.match(readFileSync(join(dir, 'runs', ids[0], 'cell.log'), 'utf8'), /== attempt 2 on .*: resume/);
+    assert.match(readFileSync(join(runDirOf(dir, ids[0])!, 'cell.log'), 'utf8'), /== attempt 2 on .*: resume/);
 
     // bit-identical runs, so identical aggregates: the same lr/ρ picked, the same mean ± sd
     assert.deepEqual(finals(dir), finals(join(tmp, 'local', 'toy')));

@@ -11,6 +11,7 @@ import { runStudy } from '../experiments/studies/study.node.ts';
 import type { FinalResult } from '../experiments/runner/types.ts';
 import { gpu } from './helpers.ts';
 import { findingsMarkdown } from '../experiments/studies/findings-doc.ts';
+import { runDirOf } from './sweep-helpers.ts';
 
 const fake = (seed: number, score: number) => ({ config: { seed }, probes: { easy: { valError: score }, hard: { valError: score } } }) as unknown as FinalResult;
 
@@ -55,7 +56,7 @@ describe('studies', () => {
       assert.match(html, /untrained/);
       assert.match(html, /oracle/);
       // a rerun finds every run done: nothing is trained again
-      const final = join(dir, 'main', 'runs', 'sam_seed-0', 'final.json');
+      const final = join(runDirOf(join(dir, 'main'), 'sam_seed-0')!, 'final.json');
       const mtime = statSync(final).mtimeMs;
       await runStudy(headline, { budget: 'smoke', dir, log: () => undefined });
       assert.equal(statSync(final).mtimeMs, mtime);

@@ -45,6 +45,14 @@ export async function waitFor<T>(what: string, ms: number, check: () => T | unde
   }
 }
 
+/** The run folder of cell `id` in a sweep folder (runs/<id>-<config hash>), or undefined. */
+export function runDirOf(sweepDir: string, id: string): string | undefined {
+  const runs = join(sweepDir, 'runs');
+  if (!existsSync(runs)) return undefined;
+  const name = readdirSync(runs).find((d) => d.startsWith(`${id}-`) && /^[0-9a-f]{8}$/.test(d.slice(id.length + 1)));
+  return name && join(runs, name);
+}
+
 /** A cell's final.json without wall-clock fields. */
 export function finalOf(runDir: string): unknown {
   const f = JSON.parse(readFileSync(join(runDir, 'final.json'), 'utf8'));

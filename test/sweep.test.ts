@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { arrayRanges, mergeSlurmOptions, parseSacct, parseSqueue, sbatchScript, validateSlurmOptions } from '../experiments/runner/slurm.ts';
 import { prepareSweep } from '../experiments/runner/sweep-dir.node.ts';
 import { validateSweep } from '../experiments/runner/sweep.ts';
-import { aggregateOf, cli, cliAsync, finals, reportBody, statusOf, waitFor } from './sweep-helpers.ts';
+import { aggregateOf, cli, cliAsync, finals, reportBody, runDirOf, statusOf, waitFor } from './sweep-helpers.ts';
 
 // 256 synthetic images, 8 batches per epoch: a cell takes a few seconds, long enough to stop mid-run.
 const base = { dataset: { name: 'synthetic', options: { train: 256, val: 64, test: 64 } }, epochs: 8, batchSize: 32, probe: { l2Grid: [0.1] }, optimizer: { lr: 0.05 } };
@@ -77,7 +77,7 @@ describe('sweeps: backends, status, resubmit', () => {
     const dir = join(tmp, 'stopped', 'toy');
     const run = cliAsync(['sweep', spec, '--results', join(tmp, 'stopped'), '--jobs', '2']);
     // SIGINT (what Ctrl-C sends the pool) once a cell has checkpointed its first epoch
-    await waitFor('a first checkpoint', 60_000, () => ['name-sgd', 'name-sam'].some((id) => existsSync(join(dir, 'runs', id, 'checkpoint.safetensors'))));
+    await waitFor('a first checkpoint', 60_000, () => ['name-sgd', 'name-sam'].some((id) => existsSync(join(runDirOf(dir, id) ?? '/nonexistent', 'checkpoint.safetensors'))));
     process.kill(run.pid, 'SIGINT');
     const r = await run.done;
     assert.equal(r.status, 130, r.stdout + r.stderr);
@@ -105,7 +105,7 @@ describe('sweeps: backends, status, resubmit', () => {
     assert.match(st.rows[1].detail, /^exit code 2: samgpu: training diverged: non-finite loss at step \d+/);
     const again = cli(['sweep', 'resubmit', join(tmp, 'bad')]);
     assert.match(again.stdout, /1 of 2 cells to run here/);
-    assert.match(readFileSync(join(tmp, 'bad', 'runs', 'lr-1e30', 'cell.log'), 'utf8'), /== attempt 2 .* resume/);
-    assert.match(readFileSync(join(tmp, 'bad', 'runs', 'lr-0.05', 'cell.log'), 'utf8'), /^(?![\s\S]*attempt 2)/);
+    assert.match(readFileSync(join(runDirOf(join(tmp, 'bad'), 'lr-1e30')!, 'cell.log'), 'utf8'), /== attempt 2 .* resume/);
+    assert.match(readFileSync(join(runDirOf(join(tmp, 'bad'), 'lr-0.05')!, 'cell.log'), 'utf8'), /^(?![\s\S]*attempt 2)/);
   });
 });

@@ -1,11 +1,13 @@
 // `samgpu run <preset | config.json>`: one training run + probes into <results>/<run-id>/.
 import type { Command } from 'commander';
-import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { basename, resolve } from 'node:path';
 import { init } from '../../engine/node.ts';
 import { SamgpuError } from '../../engine/device/errors.ts';
 import { PRESETS, presetConfig } from '../../experiments/runner/presets.ts';
-import { runInDir, type RunOutcome } from '../../experiments/runner/run-dir.node.ts';
+import { readRunConfig, runInDir, type RunOutcome } from '../../experiments/runner/run-dir.node.ts';
+import { defaultRunId } from '../../experiments/runner/run-id.ts';
+import { fsReason } from '../../experiments/io.node.ts';
 import { validateConfig } from '../../experiments/runner/config.ts';
 import { makeProgress } from '../../experiments/runner/progress.node.ts';
 import { intArg, numberArg, positiveIntArg } from '../args.ts';
@@ -31,19 +33,45 @@ export function loadConfigArg(arg: string, opts: RunFlags): Record<string, unkno
     cfg = presetConfig(arg, { dataDir: opts.dataDir, optimizer: optimizer as never, seed: opts.seed, epochs: opts.epochs });
   } else {
     if (!existsSync(arg)) throw new SamgpuError(`run: '${arg}' is neither a preset (${Object.keys(PRESETS).join(', ')}) nor a config file`);
+    let text: string;
     try {
-      cfg = JSON.parse(readFileSync(arg, 'utf8'));
+      text = readFileSync(arg, 'utf8');
+    } catch (e) {
+      throw new SamgpuError(`run: ${arg}: ${fsReason(e, arg)}`);
+    }
+    try {
+      cfg = JSON.parse(text);
     } catch (e) {
       throw new SamgpuError(`run: ${arg} is not valid JSON (${(e as Error).message})`);
     }
-    if (opts.dataDir) cfg.dataset = { ...(cfg.dataset as object), dataDir: opts.dataDir };
-    if (Object.keys(optimizer).length) cfg.optimizer = { ...(cfg.optimizer as object), ...optimizer };
-    if (opts.seed !== undefined) cfg.seed = opts.seed;
-    if (opts.epochs !== undefined) cfg.epochs = opts.epochs;
+    if (!cfg || typeof cfg !== 'object' || Array.isArray(cfg)) throw new SamgpuError(`run: ${arg}: expected a JSON object (a run config), got ${JSON.stringify(cfg).slice(0, 40)}`);
+    cfg = withOverrides(cfg, opts);
   }
   if (opts.batchSize !== undefined) cfg.batchSize = opts.batchSize;
   requireDataDir(arg, cfg);
   return cfg;
+}
+
+/** `cfg` with the flags applied (as over a config file); batchSize by the caller. */
+function withOverrides(cfg: Record<string, unknown>, opts: RunFlags): Record<string, unknown> {
+  const out = structuredClone(cfg);
+  const optimizer = { ...(opts.optimizer ? { name: opts.optimizer } : {}), ...(opts.lr !== undefined ? { lr: opts.lr } : {}), ...(opts.rho !== undefined ? { rho: opts.rho } : {}) };
+  if (opts.dataDir) out.dataset = { ...(out.dataset as object), dataDir: opts.dataDir };
+  if (Object.keys(optimizer).length) out.optimizer = { ...(out.optimizer as object), ...optimizer };
+  if (opts.seed !== undefined) out.seed = opts.seed;
+  if (opts.epochs !== undefined) out.epochs = opts.epochs;
+  if (opts.batchSize !== undefined) out.batchSize = opts.batchSize;
+  return out;
+}
+
+/** --results must be a folder, or not exist yet. */
+function checkResultsFolder(path: string): void {
+  try {
+    if (!statSync(path).isDirectory()) throw new SamgpuError(`run: --results ${path} is a file, not a folder`);
+  } catch (e) {
+    if (e instanceof SamgpuError) throw e;
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new SamgpuError(`run: --results ${path}: ${fsReason(e, path)}`);
+  }
 }
 
 /** A dataset read from files needs its folder: say which flag and where the layout is described. */
@@ -61,7 +89,7 @@ function summaryLine(o: RunOutcome): string {
 }
 
 async function runOne(dir: string, cfg: unknown, resume: boolean, stop: () => boolean): Promise<RunOutcome> {
-  const c = resume ? validateConfig(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'))) : validateConfig(cfg);
+  const c = resume ? readRunConfig(dir) : validateConfig(cfg);
   const progress = makeProgress(c.name, c.epochs, c.batchSize);
   try {
     return await runInDir(dir, cfg, {
@@ -89,26 +117,30 @@ export function runCommand(program: Command): Command {
     .option('--batch-size <n>', "minibatch size; default: the preset's", positiveIntArg)
     .option('--seed <seed>', 'seed of the initialization, data order and probe subsets (default 0)', intArg)
     .option('--results <dir>', 'results folder', 'results')
-    .option('--id <run-id>', 'name of the run folder (default: <preset>-<optimizer>-s<seed>)')
-    .option('--resume <run-id>', 'continue an interrupted run from its last checkpoint (its config is reused)')
-    .addHelpText('after', `\nPresets and their defaults (flags override them):\n${presetsTable()}\n\nExamples:\n  samgpu run fmnist-mnist-embedded --optimizer sam --rho 0.05\n  samgpu run celeba --data-dir ~/data/celeba --epochs 2\n  samgpu run --resume fmnist-mnist-embedded-sam-s0`)
+    .option('--id <run-id>', 'name of the run folder (default: <preset>-<optimizer>-s<seed>-<8 hex digits of the full config>)')
+    .option('--resume <run-id>', 'continue an interrupted run from its last checkpoint (its config is reused; a config or flags given too must equal it)')
+    .addHelpText('after', `\nPresets and their defaults (flags override them):\n${presetsTable()}\n\nExamples:\n  samgpu run fmnist-mnist-embedded --optimizer sam --rho 0.05\n  samgpu run celeba --data-dir ~/data/celeba --epochs 2\n  samgpu run --resume fmnist-mnist-embedded-sam-s0-<hash> (the folder name printed by the run)`)
     .action(async (arg: string | undefined, o) => {
+      checkResultsFolder(o.results);
       let dir: string;
       let cfg: unknown = null;
       if (o.resume) {
+        if (o.id !== undefined) throw new SamgpuError('run: --id names a new run; --resume names the run to continue (give one of them)');
         dir = resolve(o.results, o.resume);
         if (!existsSync(dir)) throw new SamgpuError(`run --resume: no run '${o.resume}' in ${resolve(o.results)}`);
+        // A config or flags with --resume are compared with the run's own, never silently ignored.
+        const flags = ['dataDir', 'optimizer', 'lr', 'rho', 'seed', 'epochs', 'batchSize'].some((k) => o[k] !== undefined);
+        if (arg || flags) cfg = validateConfig(arg ? loadConfigArg(arg, o) : withOverrides(readRunConfig(dir) as unknown as Record<string, unknown>, o));
       } else {
         if (!arg) throw new SamgpuError('run: give a preset name or a config file (samgpu run --help lists the presets)');
         cfg = validateConfig(loadConfigArg(arg, o));
-        const c = cfg as ReturnType<typeof validateConfig>;
-        dir = resolve(o.results, o.id ?? `${c.name}-${c.optimizer.name}-s${c.seed}`);
+        dir = resolve(o.results, o.id ?? defaultRunId(cfg as ReturnType<typeof validateConfig>));
       }
       await init();
       const stop = stopFlag();
       const out = await runOne(dir, cfg, Boolean(o.resume), stop);
       console.log(`${summaryLine(out)}\nresults: ${dir}`);
-      if (out.status === 'stopped') console.log(`resume with: samgpu run --resume ${dir.split('/').pop()} --results ${o.results}`);
+      if (out.status === 'stopped') console.log(`resume with: samgpu run --resume ${basename(dir)} --results ${o.results}`);
       process.exit(out.status === 'stopped' ? 130 : 0);
     });
 }

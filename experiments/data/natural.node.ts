@@ -2,7 +2,7 @@
 // label statistics (so `decorrelated` is false; `balanceGroups` makes a DFR-style probe set),
 // images decoded, transformed and cached per split.
 import { Rng } from '../../engine/random.ts';
-import type { CacheOptions } from './cache.node.ts';
+import { DeferredWrites, type CacheOptions } from './cache.node.ts';
 import { loadImages } from './decode.node.ts';
 import { makeSplit, SPLITS, shuffleInPlace } from './two-feature.ts';
 import { fixedOutputSize, type ImageTransform } from './transforms.ts';
@@ -26,6 +26,8 @@ export interface NaturalSource {
   task: 'easy' | 'hard';
   features: { easy: FeatureInfo; hard: FeatureInfo };
   splits: Record<SplitName, { files: string[]; easy: Int32Array; hard: Int32Array }>;
+  /** Where each split is listed, for messages: e.g. 'list_eval_partition.txt (partition 1)'. */
+  splitSources: Record<SplitName, string>;
   transform: ImageTransform;
   /** Cache-key extras (stamps of the metadata files). */
   keyExtra: Record<string, unknown>;
@@ -34,6 +36,9 @@ export interface NaturalSource {
 
 export async function loadNatural(src: NaturalSource, opts: NaturalOptions): Promise<TwoFeatureDataset> {
   const seed = opts.seed ?? 0;
+  for (const s of SPLITS) {
+    if (src.splits[s].files.length === 0) throw new DataError(`${src.reader}: ${src.splitSources[s]}: the ${s} split has no images`);
+  }
   const chosen = {} as Record<SplitName, { files: string[]; easy: Int32Array; hard: Int32Array }>;
   for (const s of SPLITS) {
     const p = src.splits[s];
@@ -56,16 +61,18 @@ export async function loadNatural(src: NaturalSource, opts: NaturalOptions): Pro
   const splits = {} as Record<SplitName, TwoFeatureSplit>;
   let shape: TwoFeatureDataset['shape'] = [3, out?.[0] ?? 0, out?.[1] ?? 0];
   const hits: Record<string, boolean> = {};
+  const writes = new DeferredWrites(); // every split decoded before any is cached
   for (const s of SPLITS) {
     const c = chosen[s];
     const { images, shape: sh, cacheHit } = await loadImages(c.files, src.transform, {
-      reader: src.reader, cacheDir: opts.cacheDir, concurrency: opts.concurrency, keyExtra: src.keyExtra,
+      reader: src.reader, cacheDir: opts.cacheDir, concurrency: opts.concurrency, keyExtra: src.keyExtra, onWarning: opts.onWarning, defer: writes.defer,
       onProgress: opts.onProgress ? (d, t) => opts.onProgress!(s, d, t) : undefined,
     });
     if (c.files.length) shape = sh;
     hits[s] = cacheHit;
     splits[s] = makeSplit(s, images, shape, c.easy, c.hard, src.task, src.features.hard.classes.length, false);
   }
+  writes.commit();
   const sizes = Object.fromEntries(SPLITS.map((s) => [s, splits[s].n]));
   return {
     name: src.name, shape, task: src.task, features: src.features, splits,

@@ -3,13 +3,14 @@
 // the standard transform (Sagawa et al.: Resize((256, 256)), CenterCrop(224), ImageNet
 // normalization). Easy feature: the background (place, the spurious one); hard feature: the bird
 // type, which is also y (task 'hard'). Never downloads.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileStamp } from './cache.node.ts';
 import { loadNatural, type NaturalOptions } from './natural.node.ts';
 import { IMAGENET_NORMALIZE, type ImageTransform } from './transforms.ts';
 import { parseWaterbirdsMetadata } from './waterbirds.ts';
 import { dataError, type SplitName } from './types.ts';
+import { readDataText, requireFolder } from './fs.node.ts';
 
 export interface WaterbirdsOptions extends NaturalOptions {
   /** Output side (default 224); the first resize is to resolution·256/224. */
@@ -22,6 +23,7 @@ export function waterbirdsTransform(resolution = 224): ImageTransform {
 }
 
 export function waterbirdsDir(root: string): string {
+  requireFolder(root, 'Waterbirds', 'Waterbirds folder');
   const nested = join(root, 'waterbird_complete95_forest2water2');
   if (existsSync(join(nested, 'metadata.csv'))) return nested;
   if (existsSync(join(root, 'metadata.csv'))) return root;
@@ -31,7 +33,7 @@ export function waterbirdsDir(root: string): string {
 export async function loadWaterbirds(root: string, opts: WaterbirdsOptions = {}) {
   const dir = waterbirdsDir(root);
   const meta = join(dir, 'metadata.csv');
-  const rows = parseWaterbirdsMetadata(readFileSync(meta, 'utf8'), meta);
+  const rows = parseWaterbirdsMetadata(readDataText(meta, 'Waterbirds'), meta);
   const names: SplitName[] = ['train', 'val', 'test'];
   const splits = Object.fromEntries(names.map((s, p) => {
     const r = rows.filter((row) => row.split === p);
@@ -41,6 +43,7 @@ export async function loadWaterbirds(root: string, opts: WaterbirdsOptions = {})
     name: 'Waterbirds', reader: 'Waterbirds', task: 'hard',
     features: { easy: { name: 'background', classes: ['land', 'water'] }, hard: { name: 'bird', classes: ['landbird', 'waterbird'] } },
     splits,
+    splitSources: { train: `${meta} (split 0)`, val: `${meta} (split 1)`, test: `${meta} (split 2)` },
     transform: opts.transform ?? waterbirdsTransform(opts.resolution),
     keyExtra: { metadata: fileStamp(meta) },
     config: { root: dir },

@@ -1,8 +1,9 @@
 // Accelerated gradient descent (Nesterov, constant momentum for strongly convex objectives),
 // entirely on the GPU, for probes too large for Newton (CNN features: d in the thousands).
 // Step 1/L per probe with L = c·λmax(ZᵀZ/n) + λ (c = 1/4 binary, 1/2 multinomial: bounds on the
-// loss Hessian), λmax by power iteration; momentum (√κ − 1)/(√κ + 1), κ = L/λ. Stops when
-// max|∇| ≤ tol for every probe (checked every `checkEvery` iterations, one readback each).
+// loss Hessian), λmax by power iteration; momentum (√κ − 1)/(√κ + 1), κ = L/λ. Converged when
+// max|∇| ≤ tol for every probe (checked every `checkEvery` iterations, one readback each); it
+// stops unconverged after maxIter iterations or at a non-finite gradient.
 import { tensor, type Tensor } from '../../engine/tensor.ts';
 import { keep, scope } from '../../engine/scope.ts';
 import { noGrad } from '../../engine/autograd/grad-mode.ts';
@@ -76,6 +77,8 @@ export async function gdSolve(pr: ProbeProblem, maxIter: number, tol: number, ch
       converged = true;
       break;
     }
+    // A non-finite gradient never recovers: stop, unconverged.
+    if (g.some((v) => !Number.isFinite(v))) break;
   }
   const flat = await w.read();
   for (const x of [w, prev, alphaT, betaT]) x.dispose();

@@ -30,8 +30,10 @@ async function objectives(pr: ProbeProblem, w: Float64Array[]): Promise<number[]
 }
 
 /**
- * Stops a probe when max|∇| ≤ gradTol, or when float32 precision is reached: the predicted
- * decrease gᵀH⁻¹g/2 is below what a float32 objective resolves and stops falling (see below).
+ * Stops a probe when max|∇| ≤ gradTol (converged), or without converging when float32 precision
+ * is reached before that (the predicted decrease gᵀH⁻¹g/2 is below what a float32 objective
+ * resolves and stops falling), when the line search finds no decrease, or when the gradient is
+ * not finite. `converged` is true only when every probe met gradTol.
  */
 export async function newtonSolve(pr: ProbeProblem, maxIter: number, gradTol: number): Promise<SolveResult> {
   const count = pr.b * pr.t;
@@ -39,6 +41,7 @@ export async function newtonSolve(pr: ProbeProblem, maxIter: number, gradTol: nu
   const w = Array.from({ length: count }, () => new Float64Array(m));
   let obj = await objectives(pr, w);
   const done = new Array<boolean>(count).fill(false);
+  const met = new Array<boolean>(count).fill(false);
   const prevDec = new Array<number>(count).fill(Infinity);
   let it = 0;
   for (; it < maxIter && done.some((d) => !d); it++) {
@@ -64,8 +67,9 @@ export async function newtonSolve(pr: ProbeProblem, maxIter: number, gradTol: nu
         g[i] = g32[q * m + i] + l2 * w[q][i];
         gmax = Math.max(gmax, Math.abs(g[i]));
       }
-      if (gmax <= gradTol) {
+      if (!Number.isFinite(gmax) || gmax <= gradTol) {
         done[q] = true;
+        met[q] = gmax <= gradTol;
         step.push(new Float64Array(m));
         slope.push(0);
         continue;
@@ -94,7 +98,7 @@ export async function newtonSolve(pr: ProbeProblem, maxIter: number, gradTol: nu
       if (dec <= OBJECTIVE_RESOLUTION * Math.abs(obj[q])) {
         // Too small a decrease for the float32 objective to confirm: trust the quadratic model
         // (full Newton steps) while the decrement keeps falling; when it stalls, the gradient
-        // has reached float32 noise and the probe is as converged as it can be.
+        // has reached float32 noise: the probe stops, converged only if it met gradTol above.
         if (dec > 0.25 * prevDec[q]) done[q] = true;
         else w[q] = w[q].map((v, i) => v + d[i]);
       } else search[q] = true;
@@ -114,8 +118,9 @@ export async function newtonSolve(pr: ProbeProblem, maxIter: number, gradTol: nu
         } else t[q] /= 2;
       }
     }
-    // No decrease found at all: the objective is flat at float32 precision; stop this probe.
+    // No decrease found at all (the objective is flat at float32 precision, or not finite): stop
+    // this probe, unconverged.
     for (let q = 0; q < count; q++) if (search[q]) done[q] = true;
   }
-  return { w, iterations: it, converged: done.every(Boolean) };
+  return { w, iterations: it, converged: met.every(Boolean) };
 }

@@ -10,6 +10,7 @@ import { SamgpuError, fmtShape } from '../../engine/device/errors.ts';
 import type { Tensor } from '../../engine/tensor.ts';
 import { keep, scope } from '../../engine/scope.ts';
 import { noGrad } from '../../engine/autograd/grad-mode.ts';
+import { sum } from '../../engine/ops/reduce.ts';
 import { ProbeProblem, standardize } from './problem.ts';
 import { newtonSolve, type SolveResult } from './newton.ts';
 import { gdSolve } from './gd.ts';
@@ -32,9 +33,10 @@ export interface ProbeOptions {
   /** Newton: 50; gd: 20000. */
   maxIter?: number;
   /**
-   * Stop when max |∇| of the objective ≤ tol for every probe (default: Newton 1e-9, gd 1e-6).
-   * Newton also stops a probe once float32 precision is reached (its steps stop shrinking), so
-   * its default means "as converged as float32 allows".
+   * Converged means max |∇| of the objective ≤ tol for every probe (default 1e-6 for both
+   * solvers; float32 gradients are good to about 1e-8 on standardized features). Newton also
+   * stops, unconverged, when float32 precision is reached before tol (its steps stop shrinking)
+   * or its line search finds no decrease; gradient descent after maxIter iterations.
    */
   tol?: number;
   /** Standardize with the fit set's mean and standard deviation (default true). */
@@ -57,6 +59,24 @@ export interface ProbeResult {
   solver: 'newton' | 'gd';
   iterations: number;
   converged: boolean;
+}
+
+/**
+ * Features with a NaN or an infinity (a diverged network, or activations beyond float32): no
+ * probe can be fit on them, and solvers would stop on meaningless numbers.
+ */
+export class NonFiniteFeaturesError extends SamgpuError {
+  override name = 'NonFiniteFeaturesError';
+}
+
+/** Throws NonFiniteFeaturesError when a feature set of `x` [B, n, d] holds a non-finite value. */
+async function checkFinite(op: string, what: string, x: Tensor): Promise<void> {
+  // A sum propagates NaN and Inf (a max or a comparison could drop NaN on GPUs that assume none).
+  const s = noGrad(() => sum(x, [1, 2]));
+  const v = await s.read();
+  s.dispose();
+  const bad = v.findIndex((x) => !Number.isFinite(x));
+  if (bad >= 0) throw new NonFiniteFeaturesError(`${op}: the ${what} features ${fmtShape(x.shape)} of set ${bad} hold non-finite values (their sum is ${v[bad]}): the network diverged or its activations overflow float32`);
 }
 
 function as3d(op: string, x: Tensor): Tensor {
@@ -94,6 +114,14 @@ export async function fitLinearProbes(fit: ProbeSet, test: ProbeSet | null, opts
     checkLabels(op, 'test', test.labels, xt!.shape[1], classes);
     if (test.labels.length !== fit.labels.length) throw new SamgpuError(`${op}: ${fit.labels.length} fit targets but ${test.labels.length} test targets`);
   }
+  try {
+    await checkFinite(op, 'fit', xf);
+    if (xt) await checkFinite(op, 'test', xt);
+  } catch (e) {
+    if (xf !== fit.x) xf.dispose();
+    if (xt && xt !== test?.x) xt.dispose();
+    throw e;
+  }
   const k = opts.multinomial || classes > 2 ? classes : 1;
   const solver = opts.solver === undefined || opts.solver === 'auto' ? ((d + 1) * k <= 256 ? 'newton' : 'gd') : opts.solver;
   const std = noGrad(() => scope(() => standardize(xf, xt, opts.standardize ?? true)));
@@ -101,7 +129,7 @@ export async function fitLinearProbes(fit: ProbeSet, test: ProbeSet | null, opts
   const pr = new ProbeProblem(std.fit, std.test, fit.labels, test?.labels ?? null, k, opts.l2);
   try {
     let res: SolveResult;
-    if (solver === 'newton') res = await newtonSolve(pr, opts.maxIter ?? 50, opts.tol ?? 1e-9);
+    if (solver === 'newton') res = await newtonSolve(pr, opts.maxIter ?? 50, opts.tol ?? 1e-6);
     else res = await gdSolve(pr, opts.maxIter ?? 20000, opts.tol ?? 1e-6);
     const [lossT, fitAccT, testAccT] = noGrad(() => scope(() => {
       const w = pr.upload(res.w);

@@ -6,7 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BackendName, SweepCellEntry } from './sweep-dir.node.ts';
 import { writeJsonAtomic } from './files.node.ts';
@@ -85,7 +85,9 @@ export function startCell(cell: SweepCellEntry, opts: CellAttemptOptions): CellA
   const prev = readCellRecord(cell);
   const resume = existsSync(join(cell.runDir, 'config.json'));
   const runsDir = join(cell.runDir, '..');
-  const args = resume ? ['run', '--resume', cell.id, '--results', runsDir] : ['run', cell.configPath, '--results', runsDir, '--id', cell.id];
+  const runId = basename(cell.runDir);
+  // --resume with the cell's config: the run refuses, naming the fields, if the folder holds another
+  const args = resume ? ['run', '--resume', runId, cell.configPath, '--results', runsDir] : ['run', cell.configPath, '--results', runsDir, '--id', runId];
   const env = opts.env ?? process.env;
   const slurm = env.SLURM_JOB_ID
     ? { jobId: env.SLURM_JOB_ID, arrayJobId: env.SLURM_ARRAY_JOB_ID, taskId: env.SLURM_ARRAY_TASK_ID, restarts: Number(env.SLURM_RESTART_COUNT ?? 0) }

@@ -5,7 +5,7 @@
 //   celeba, waterbirds: the dataset's own root;  domainbed: the DomainBed data root (options.dataset, options.testDomain).
 // The options each dataset accepts are listed in config.ts (DATASET_OPTIONS); the check below
 // keeps those lists to keys the loaders here take.
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { SamgpuError } from '../../engine/device/errors.ts';
 import type { TwoFeatureDataset, TwoFeatureSplit, DomainSplit } from '../data/types.ts';
@@ -46,10 +46,34 @@ function domainSplit(s: DomainSplit, split: 'train' | 'val' | 'test'): TwoFeatur
   return { ...s, split, easy: s.y, hard: s.y, group: s.y, decorrelated: false };
 }
 
+/** dataset.dataDir (and the folder options) must be existing folders: say so before any reader looks inside. */
+function checkFolder(path: string | undefined, field: string): void {
+  if (path === undefined) return;
+  let isDir: boolean;
+  try {
+    isDir = statSync(path).isDirectory();
+  } catch {
+    throw new SamgpuError(`config: ${field}: the folder ${path} does not exist`);
+  }
+  if (!isDir) throw new SamgpuError(`config: ${field}: ${path} is a file, not a folder`);
+}
+
+/** The dataset a run config names; every split (and probe split) has at least one example. */
 export async function loadDataset(cfg: DatasetConfig, seed: number): Promise<TwoFeatureDataset> {
+  const data = await loadNamedDataset(cfg, seed);
+  const splits = { ...data.splits, ...(data.probeSplits ? { 'probe fit': data.probeSplits.fit, 'probe test': data.probeSplits.test } : {}) };
+  for (const [name, split] of Object.entries(splits)) {
+    if (!(split.n > 0)) throw new SamgpuError(`dataset ${data.name}${cfg.dataDir ? ` (${cfg.dataDir})` : ''}: the ${name} split is empty`);
+  }
+  return data;
+}
+
+async function loadNamedDataset(cfg: DatasetConfig, seed: number): Promise<TwoFeatureDataset> {
   const o = (cfg.options ?? {}) as Record<string, unknown>;
   // Also here for callers that skip validateConfig: a misspelled option must not be ignored.
   checkDatasetOptions(cfg.name, o);
+  checkFolder(cfg.dataDir, 'dataset.dataDir');
+  for (const k of ['mnistDir', 'fashionDir', 'cifarDir'] as const) checkFolder(o[k] as string | undefined, `dataset.options.${k}`);
   const dir = cfg.dataDir ?? '';
   switch (cfg.name) {
     case 'synthetic':

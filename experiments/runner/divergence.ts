@@ -1,6 +1,8 @@
-// How a run ends early: stopped on request (Ctrl-C, preemption) or diverged (a non-finite loss),
-// with the last good checkpoint named in words.
+// How a run ends early: stopped on request (Ctrl-C, preemption) or diverged (a non-finite loss,
+// or non-finite weights), with the last good checkpoint named in words.
 import { SamgpuError } from '../../engine/device/errors.ts';
+import type { Module } from '../../engine/nn/module.ts';
+import type { FlatParameters } from '../../engine/optim/flat-params.ts';
 import type { CheckpointPlace, TrainPosition } from './types.ts';
 
 export class RunStopped extends Error {
@@ -36,3 +38,52 @@ export class DivergedError extends SamgpuError {
   }
 }
 
+
+/** Where a model's state first holds a NaN or an infinity. */
+export interface NonFiniteValue {
+  /** The state-dict name (a parameter or a buffer such as a batch-norm running variance). */
+  name: string;
+  index: number;
+  value: number;
+}
+
+/**
+ * The first non-finite value of a model's parameters (read in one go from the optimizer's flat
+ * buffer) and buffers, or null. Losses can stay finite while weights are not (a ReLU turns NaN
+ * activations into 0 on GPUs that assume no NaN), so the loss check alone misses divergence.
+ */
+export async function findNonFiniteState(model: Module, flat: FlatParameters): Promise<NonFiniteValue | null> {
+  const data = await flat.data.read();
+  const names = new Map(model.namedParameters().map(([n, t]) => [t, n]));
+  for (const [i, p] of flat.params.entries()) {
+    const off = flat.offsets[i];
+    for (let j = 0; j < p.size; j++) {
+      const v = data[off + j];
+      if (!Number.isFinite(v)) return { name: names.get(p) ?? `parameter ${i}`, index: j, value: v };
+    }
+  }
+  const inFlat = new Set(flat.params);
+  for (const [name, t] of model.stateDict()) {
+    if (inFlat.has(t)) continue;
+    const v = await t.read();
+    const j = v.findIndex((x) => !Number.isFinite(x));
+    if (j >= 0) return { name, index: j, value: v[j] };
+  }
+  return null;
+}
+
+/** Non-finite weights (or batch-norm statistics) while the losses read back were finite. */
+export class DivergedStateError extends SamgpuError {
+  constructor(
+    readonly bad: NonFiniteValue,
+    /** Steps done when the state was read, and at what point. */
+    readonly detectedAt: { step: number; when: string },
+    readonly lastGood: { place: CheckpointPlace; text: string; path?: string } | null,
+  ) {
+    super(
+      `training diverged: ${bad.name} holds non-finite values (${bad.value} at index ${bad.index}) ${detectedAt.when} (after step ${detectedAt.step}), ` +
+        `although its losses were finite; ` +
+        (lastGood === null ? 'no checkpoint yet' : `last good checkpoint: ${lastGood.path ? `${lastGood.path}, ` : ''}${lastGood.text}`),
+    );
+  }
+}

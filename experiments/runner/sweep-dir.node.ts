@@ -2,15 +2,19 @@
 //   <results>/<name>/sweep.json            the spec as last submitted
 //   <results>/<name>/cells.json            index ↔ cell id, append-only (array task N runs index N)
 //   <results>/<name>/cells/<id>.json       each cell's full, validated config
-//   <results>/<name>/runs/<id>/            the run (`samgpu run` writes config.json, metrics.jsonl,
+//   <results>/<name>/runs/<id>-<hash>/     the run (`samgpu run` writes config.json, metrics.jsonl,
 //                                          checkpoint.safetensors, final.json) plus the cell's
-//                                          cell-status.json and cell.log (see cell-process.node.ts)
+//                                          cell-status.json and cell.log (see cell-process.node.ts);
+//                                          <hash> is the cell config's (run-id.ts): a sweep submitted
+//                                          again with another base config runs its cells afresh
+//                                          instead of resuming, or counting as done, the old runs
 //   <results>/<name>/backend.json          the backend and its options (resubmit reuses them)
 //   <results>/<name>/slurm/                sbatch scripts, jobs.jsonl, logs/ (slurm.node.ts)
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { SamgpuError } from '../../engine/device/errors.ts';
-import { validateConfig } from './config.ts';
+import { validateConfig, type RunConfig } from './config.ts';
+import { configHash } from './run-id.ts';
 import { presetConfig, PRESETS } from './presets.ts';
 import { expandSweep, validateSweep, type SweepSpec } from './sweep.ts';
 import { writeJsonAtomic } from './files.node.ts';
@@ -54,8 +58,17 @@ export const sweepPaths = (dir: string) => ({
   backend: join(dir, 'backend.json'),
   slurm: join(dir, 'slurm'),
   cellConfig: (id: string) => join(dir, 'cells', `${id}.json`),
-  runDir: (id: string) => join(dir, 'runs', id),
+  runDir: (id: string, cfg: RunConfig) => join(dir, 'runs', `${id}-${configHash(cfg)}`),
 });
+
+/** A cell's validated config (the preset resolved); errors name the cell. */
+function cellConfig(cell: { id: string; config: Record<string, unknown> }): RunConfig {
+  try {
+    return validateConfig(resolvePreset(cell.config));
+  } catch (e) {
+    throw new SamgpuError(`sweep: cell ${cell.id}: ${(e as Error).message}`);
+  }
+}
 
 interface CellsFile {
   cells: { index: number; id: string; params: Record<string, unknown> }[];
@@ -72,7 +85,7 @@ function entries(dir: string, spec: SweepSpec, known: CellsFile['cells']): Sweep
   return expandSweep(spec).map((c) => {
     const index = byId.get(c.id);
     if (index === undefined) throw new SamgpuError(`sweep: cell ${c.id} is not in ${paths.cells} (submit the sweep again)`);
-    return { index, id: c.id, params: c.params, configPath: paths.cellConfig(c.id), runDir: paths.runDir(c.id) };
+    return { index, id: c.id, params: c.params, configPath: paths.cellConfig(c.id), runDir: paths.runDir(c.id, cellConfig(c)) };
   });
 }
 
@@ -88,12 +101,7 @@ export function prepareSweep(spec: SweepSpec, resultsDir: string): SweepDir {
   const ids = new Set(known.map((c) => c.id));
   let next = known.reduce((m, c) => Math.max(m, c.index + 1), 0);
   for (const cell of expandSweep(spec)) {
-    let cfg;
-    try {
-      cfg = validateConfig(resolvePreset(cell.config));
-    } catch (e) {
-      throw new SamgpuError(`sweep: cell ${cell.id}: ${(e as Error).message}`);
-    }
+    const cfg = cellConfig(cell);
     writeJsonAtomic(paths.cellConfig(cell.id), cfg);
     if (!ids.has(cell.id)) {
       known.push({ index: next++, id: cell.id, params: cell.params });
@@ -123,7 +131,15 @@ export function cellByIndex(sweep: SweepDir, index: number): SweepCellEntry {
   const known = readCells(sweep.dir).find((x) => x.index === index);
   if (!known) throw new SamgpuError(`sweep: no cell with index ${index} in ${sweepPaths(sweep.dir).cells}`);
   const p = sweepPaths(sweep.dir);
-  return { index, id: known.id, params: known.params, configPath: p.cellConfig(known.id), runDir: p.runDir(known.id) };
+  // a cell since dropped from the grid: its config as last written
+  const configPath = p.cellConfig(known.id);
+  let cfg: RunConfig;
+  try {
+    cfg = validateConfig(JSON.parse(readFileSync(configPath, 'utf8')));
+  } catch (e) {
+    throw new SamgpuError(`sweep: cell ${known.id} (index ${index}): ${configPath}: ${(e as Error).message}`);
+  }
+  return { index, id: known.id, params: known.params, configPath, runDir: p.runDir(known.id, cfg) };
 }
 
 export const isDone = (cell: SweepCellEntry): boolean => existsSync(join(cell.runDir, 'final.json'));

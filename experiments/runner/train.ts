@@ -14,7 +14,7 @@ import { probeFeatures } from '../probe/feature-probes.ts';
 import { epochOrder } from '../data/batches.ts';
 import type { RunConfig } from './config.ts';
 import type { Checkpoint, CheckpointPlace, EpochMetrics, FinalResult, RunHooks, TrainPosition } from './types.ts';
-import { DivergedError, RunStopped, describeCheckpoint } from './divergence.ts';
+import { DivergedError, DivergedStateError, RunStopped, describeCheckpoint, findNonFiniteState } from './divergence.ts';
 import { buildModel } from './model.ts';
 import { buildOptimizer } from './optimizer.ts';
 import { gather, groupAccuracy, inDistributionAccuracy, predict } from './evaluate.ts';
@@ -26,6 +26,8 @@ import type { TwoFeatureSplit } from '../data/types.ts';
 import { autotune } from '../../engine/tune/tuner.ts';
 import { pinChoices, unpinChoices, type KernelChoices } from '../../engine/tune/choices.ts';
 import { getRuntime } from '../../engine/runtime/current.ts';
+import { restoreCheckpoint, samState } from './resume-check.ts';
+import { StepPacer } from './step-pacer.ts';
 
 export * from './types.ts';
 export * from './divergence.ts';
@@ -45,7 +47,7 @@ export function evaluationSplits(cfg: RunConfig, data: TwoFeatureDataset): { pro
 
 export async function runExperiment(cfg: RunConfig, data: TwoFeatureDataset, hooks: RunHooks = {}): Promise<FinalResult> {
   const t0 = performance.now();
-  const model = buildModel(cfg, data);
+  const model = (hooks.buildModel ?? buildModel)(cfg, data);
   const train = data.splits.train;
   const batches = Math.ceil(train.n / cfg.batchSize);
   const opt = buildOptimizer(cfg, model, cfg.epochs * batches);
@@ -61,12 +63,7 @@ export async function runExperiment(cfg: RunConfig, data: TwoFeatureDataset, hoo
   const rhoAt = (step: number) => (cfg.optimizer.rhoWarmup > 0 ? cfg.optimizer.rho * Math.min(1, step / (cfg.optimizer.rhoWarmup * batches)) : cfg.optimizer.rho);
   const dropouts = [...model.modules()].map(([, m]) => m).filter((m): m is Dropout => m instanceof Dropout);
   const pos: TrainPosition = { epoch: 0, batch: 0, step: 0, metrics: [], dropoutCalls: dropouts.map(() => 0) };
-  if (hooks.resume) {
-    model.loadStateDict(hooks.resume.model);
-    sgd.loadState(hooks.resume.optimizer);
-    Object.assign(pos, structuredClone(hooks.resume.position));
-    dropouts.forEach((d, i) => (d.calls = pos.dropoutCalls[i] ?? 0));
-  }
+  if (hooks.resume) Object.assign(pos, restoreCheckpoint(hooks.resume, { model, base: sgd, sam, dropouts, batches, epochs: cfg.epochs, source: hooks.checkpointPath }));
   // Kernel variants: a resumed run pins those its checkpoint recorded; a fresh one tunes the
   // shape classes its step and evaluation use (timing only those not in the cache) and pins the
   // choices known now. Pinned choices hold for the whole run, recorded in every checkpoint.
@@ -100,8 +97,14 @@ export async function runExperiment(cfg: RunConfig, data: TwoFeatureDataset, hoo
     const state = new Map<string, { shape: number[]; data: Float32Array }>();
     for (const [k, t] of model.stateDict()) state.set(k, { shape: [...t.shape], data: await t.read() });
     pos.dropoutCalls = dropouts.map((d) => d.calls);
-    return { position: structuredClone(pos), model: state, optimizer: await sgd.saveState(), kernels };
+    return { position: structuredClone(pos), model: state, optimizer: await sgd.saveState(), kernels, ...(sam ? { sam: samState(sam) } : {}) };
   };
+  /** Non-finite weights or statistics, read back where the losses are (epoch ends and stops). */
+  const divergedState = async (when: string): Promise<DivergedStateError | null> => {
+    const bad = await findNonFiniteState(model, sgd.flat);
+    return bad && new DivergedStateError(bad, { step: pos.step, when }, saved && { place: saved, text: describeCheckpoint(saved, batches), path: hooks.checkpointPath });
+  };
+  const pacer = new StepPacer(sgd.flat.data.rt);
   // Forward + backward; the first pass also records the batch's training accuracy.
   const closure = (x: Tensor, y: Tensor, accs: Tensor[]) => (pass: 0 | 1 = 0) => {
     const logits = model.forward(x);
@@ -132,14 +135,14 @@ export async function runExperiment(cfg: RunConfig, data: TwoFeatureDataset, hoo
       };
       model.train();
       for (; pos.batch < batches; pos.batch++, pos.step++) {
-        // Let signal handlers (Ctrl-C, SIGTERM from a scheduler) run between steps: the loop
-        // itself never awaits until the end of the epoch.
+        // Let signal handlers (Ctrl-C, SIGTERM from a scheduler) run between steps (the pacer's
+        // wait below yields too, but not before the first step).
         await new Promise((r) => setImmediate(r));
         if (hooks.shouldStop?.()) {
           pos.partial = { losses: [...before.losses, ...(await readAll(losses))], accs: [...before.accs, ...(await readAll(accs))] };
           for (const t of [...losses, ...accs]) t.dispose();
           // Never save a diverged state over the last good checkpoint.
-          const err = diverged(pos.partial.losses, `when the run was stopped in epoch ${pos.epoch + 1}`);
+          const err = diverged(pos.partial.losses, `when the run was stopped in epoch ${pos.epoch + 1}`) ?? (await divergedState(`when the run was stopped in epoch ${pos.epoch + 1}`));
           if (err) throw err;
           const ck = await capture();
           await hooks.onStopped?.(ck);
@@ -161,6 +164,7 @@ export async function runExperiment(cfg: RunConfig, data: TwoFeatureDataset, hoo
         losses.push(loss);
         x.dispose();
         y.dispose();
+        await pacer.afterStep();
         const last = pos.metrics.at(-1);
         hooks.onProgress?.({
           epoch: pos.epoch,
@@ -175,7 +179,7 @@ export async function runExperiment(cfg: RunConfig, data: TwoFeatureDataset, hoo
       for (const t of [...losses, ...accs]) t.dispose();
       // The losses come back once per epoch (here) or at a stop, never per step: a NaN mid-epoch
       // is noticed only now, after the epoch's remaining steps ran on the diverged weights.
-      const err = diverged(lossValues, `at the end of epoch ${pos.epoch + 1}`);
+      const err = diverged(lossValues, `at the end of epoch ${pos.epoch + 1}`) ?? (await divergedState(`at the end of epoch ${pos.epoch + 1}`));
       if (err) throw err;
       const done = pos.epoch + 1;
       const importance = importanceIdx && (done % cfg.importance.every === 0 || done === cfg.epochs) ? await measureImportance({ step: pos.step, epoch: done }) : undefined;

@@ -6,6 +6,9 @@ import type { TuneRow } from '../../engine/tune/tuner.ts';
 import type { ProbeReport } from '../probe/feature-probes.ts';
 import type { RunConfig } from './config.ts';
 import type { ImportanceEval } from './importance.ts';
+import type { Module } from '../../engine/nn/module.ts';
+import type { Tensor } from '../../engine/tensor.ts';
+import type { TwoFeatureDataset } from '../data/types.ts';
 
 export interface EpochMetrics {
   epoch: number;
@@ -50,6 +53,22 @@ export interface Checkpoint {
    * built-in defaults, which is what those runs used.
    */
   kernels?: KernelChoices;
+  /** SAM's options as the run's optimizer had them (SAM-type runs), checked on resume. */
+  sam?: SamState;
+}
+
+/**
+ * What defines SAM's ascent besides the weights and the config's ρ (whose warm-up follows the
+ * step): a resumed run must ascend the same way.
+ */
+export interface SamState {
+  eps: number;
+  eta: number;
+  l2: number;
+  adaptive: boolean;
+  secondPassBatchNormUpdate: boolean;
+  /** Names of the perturbed parameters (LSAM: the last layer's). */
+  perturbed: string[];
 }
 
 export interface FinalResult {
@@ -96,6 +115,9 @@ export interface RunHooks {
   shouldStop?: () => boolean;
   onStopped?: (checkpoint: Checkpoint) => Promise<void> | void;
   onProgress?: (p: ProgressInfo) => void;
+  /** Builds the model to train (default: `buildModel`, the config's architecture); a library
+   * user's own module trains, checkpoints and resumes through the same loop. */
+  buildModel?: (cfg: RunConfig, data: TwoFeatureDataset) => Module & { features(x: Tensor): Tensor };
   /** Where the hooks save captured checkpoints, to name in errors (DivergedError). */
   checkpointPath?: string;
   /**

@@ -48,6 +48,13 @@ function stageSpec(name: string, plan: Plan, cells: { id: string; params: Record
   return { name, base: plan.base, grid: { seed: seeds }, cells };
 }
 
+/** The run folder of a sweep's cell (runs/<id>-<config hash>). */
+const cellRunDir = (sweep: SweepDir, id: string): string => {
+  const cell = sweep.cells.find((c) => c.id === id);
+  if (!cell) throw new SamgpuError(`study: no cell ${id} in ${sweep.dir}`);
+  return cell.runDir;
+};
+
 const readFinal = (runDir: string): FinalResult | null => {
   const f = join(runDir, 'final.json');
   return existsSync(f) ? (JSON.parse(readFileSync(f, 'utf8')) as FinalResult) : null;
@@ -114,7 +121,7 @@ export async function runStudy(study: Study, o: StudyRunOptions = {}): Promise<S
     if (wait) return { status: 'waiting', dir, stage: 'select', message: wait };
     const byCandidate = new Map<string, FinalResult[]>();
     for (const c of cells) {
-      byCandidate.set(c.id, plan.selectionSeeds.map((s) => readFinal(join(sweep.dir, 'runs', `${c.id}_seed-${s}`))).filter((r): r is FinalResult => !!r));
+      byCandidate.set(c.id, plan.selectionSeeds.map((s) => readFinal(cellRunDir(sweep, `${c.id}_seed-${s}`))).filter((r): r is FinalResult => !!r));
     }
     selection = choose(plan, byCandidate, study.selectionScore ?? probeSelectionScore, study.selectionScore ? 'the study\'s selection score' : 'mean probe error of both features on the selection split (validation examples the probes are not fitted on), over the selection seeds');
     writeJsonAtomic(join(dir, 'selection.json'), selection);
@@ -125,7 +132,7 @@ export async function runStudy(study: Study, o: StudyRunOptions = {}): Promise<S
   log(`study ${study.name} (${budget}): ${sweep.cells.length} reported runs (${plan.arms.map((a) => a.id).join(', ')} × ${plan.seeds.length} seeds)`);
   const wait = await runStage(sweep, o, log);
   if (wait) return { status: 'waiting', dir, stage: 'main', message: wait };
-  const runs = new Map(plan.arms.map((arm) => [arm.id, plan.seeds.map((s) => readFinal(join(sweep.dir, 'runs', `${arm.id}_seed-${s}`))).filter((r): r is FinalResult => !!r)]));
+  const runs = new Map(plan.arms.map((arm) => [arm.id, plan.seeds.map((s) => readFinal(cellRunDir(sweep, `${arm.id}_seed-${s}`))).filter((r): r is FinalResult => !!r)]));
   // 3. The answers.
   const result = study.analyze({ budget, plan, runs, selection });
   const rt = (() => {
