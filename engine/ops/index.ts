@@ -11,4 +11,5 @@ export { batchNorm, type BatchNormOptions } from './batchnorm.ts';
 export { softmax, logSoftmax, crossEntropy, softmaxImportanceWeights, bceWithLogits, logisticLoss, logisticImportanceWeights, mseLoss, type Reduction } from './loss.ts';
 export { argmax, accuracy } from './select.ts';
 export { dropout } from './dropout.ts';
+export { augmentBatch, AUGMENT_PARAMS, type AugmentBatchOptions } from './augment.ts';
 export { pad, concat, slice } from './layout.ts';
