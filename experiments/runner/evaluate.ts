@@ -1,6 +1,7 @@
 // Evaluation of a run's model on whole splits: batches gathered from a split, predictions in eval
 // mode, per-group and in-distribution accuracy, and the Gini/Lorenz summary of importance weights.
 import { tensor, type Tensor } from '../../engine/tensor.ts';
+import { SamgpuError } from '../../engine/device/errors.ts';
 import { keep, scope } from '../../engine/scope.ts';
 import { noGrad } from '../../engine/autograd/grad-mode.ts';
 import { argmax } from '../../engine/ops/select.ts';
@@ -12,6 +13,9 @@ import { LORENZ_POINTS, type ImportanceStats } from './types.ts';
 
 /** x and task labels y of examples `idx[from … to)` of a split, uploaded. */
 export function gather(split: TwoFeatureSplit, idx: ArrayLike<number>, from: number, to: number): { x: Tensor; y: Tensor } {
+  if (split.augment && split.images.length === 0) {
+    throw new SamgpuError(`gather: the ${split.split} split holds only the 8-bit sources of its augmented images (batchInputs makes its batches)`);
+  }
   const [c, h, w] = split.shape;
   const per = c * h * w;
   const xs = new Float32Array((to - from) * per);

@@ -2,22 +2,21 @@
 // two-feature dataset, then probe the frozen features for each feature. Pure engine code (no
 // files), so it runs in Node and in browsers; checkpoints go through hooks.
 import { type Tensor } from '../../engine/tensor.ts';
-import { keep, scope } from '../../engine/scope.ts';
-import { backward } from '../../engine/autograd/backward.ts';
+import { scope } from '../../engine/scope.ts';
 import { noGrad } from '../../engine/autograd/grad-mode.ts';
-import { crossEntropy, softmaxImportanceWeights } from '../../engine/ops/loss.ts';
-import { accuracy } from '../../engine/ops/select.ts';
 import { concat } from '../../engine/ops/layout.ts';
 import { Dropout } from '../../engine/nn/functional-layers.ts';
 import type { TwoFeatureDataset } from '../data/types.ts';
 import { probeFeatures } from '../probe/feature-probes.ts';
-import { epochOrder } from '../data/batches.ts';
 import type { RunConfig } from './config.ts';
 import type { Checkpoint, CheckpointPlace, EpochMetrics, FinalResult, RunHooks, TrainPosition } from './types.ts';
 import { DivergedError, RunStopped, describeCheckpoint } from './divergence.ts';
-import { buildModel } from './model.ts';
+import { buildModel, freezeBatchNorm } from './model.ts';
 import { buildOptimizer } from './optimizer.ts';
-import { gather, groupAccuracy, importanceStats, inDistributionAccuracy, predict } from './evaluate.ts';
+import { makeSampler } from './sampler.ts';
+import { trainStep } from './step.ts';
+import { checkMemory } from './memory.ts';
+import { groupAccuracy, importanceStats, inDistributionAccuracy, predict } from './evaluate.ts';
 
 export * from './types.ts';
 export * from './divergence.ts';
@@ -26,12 +25,18 @@ export { gather, inDistributionAccuracy } from './evaluate.ts';
 
 export async function runExperiment(cfg: RunConfig, data: TwoFeatureDataset, hooks: RunHooks = {}): Promise<FinalResult> {
   const t0 = performance.now();
-  const model = buildModel(cfg, data);
+  const model = buildModel(cfg, data, hooks.weights);
   const train = data.splits.train;
-  const batches = Math.ceil(train.n / cfg.batchSize);
-  const opt = buildOptimizer(cfg, model, cfg.epochs * batches);
-  const { base: sgd, sam, schedule } = opt;
+  const sampler = makeSampler(cfg.sampler ?? 'shuffle', train, cfg.batchSize, cfg.seed);
+  const batches = sampler.stepsPerEpoch;
+  // `steps` (DomainBed) replaces epochs: the last epoch is cut short
+  const totalSteps = cfg.steps ?? cfg.epochs * batches;
+  const epochs = Math.ceil(totalSteps / batches);
+  const batchesIn = (epoch: number) => Math.min(batches, totalSteps - epoch * batches);
+  const opt = buildOptimizer(cfg, model, totalSteps, batches);
+  const { base: sgd, schedule } = opt;
   const dropouts = [...model.modules()].map(([, m]) => m).filter((m): m is Dropout => m instanceof Dropout);
+  checkMemory(model, opt, cfg, data);
   const pos: TrainPosition = { epoch: 0, batch: 0, step: 0, metrics: [], dropoutCalls: dropouts.map(() => 0) };
   if (hooks.resume) {
     model.loadStateDict(hooks.resume.model);
@@ -61,20 +66,10 @@ export async function runExperiment(cfg: RunConfig, data: TwoFeatureDataset, hoo
     pos.dropoutCalls = dropouts.map((d) => d.calls);
     return { position: structuredClone(pos), model: state, optimizer: await sgd.saveState() };
   };
-  // Forward + backward; the first pass also records the batch's training accuracy, and when
-  // `weights` is given each pass its importance weights (from the same logits, no extra forward).
-  const closure = (x: Tensor, y: Tensor, accs: Tensor[], weights?: Tensor[]) => (pass: 0 | 1 = 0) => {
-    const logits = model.forward(x);
-    if (pass === 0) accs.push(keep(noGrad(() => accuracy(logits, y))));
-    if (weights) weights[pass] = keep(noGrad(() => softmaxImportanceWeights(logits, y)));
-    const l = crossEntropy(logits, y);
-    backward(l);
-    return l;
-  };
   try {
-    for (; pos.epoch < cfg.epochs; pos.epoch++, pos.batch = 0) {
+    for (; pos.epoch < epochs; pos.epoch++, pos.batch = 0) {
       const te = performance.now();
-      const order = epochOrder(train.n, cfg.seed, pos.epoch);
+      const nBatches = batchesIn(pos.epoch);
       const losses: Tensor[] = [];
       const accs: Tensor[] = [];
       const weights: Tensor[] = []; // λ (pass 0) and λ̃ (pass 1) of the epoch's last batch
@@ -88,7 +83,8 @@ export async function runExperiment(cfg: RunConfig, data: TwoFeatureDataset, hoo
         return v;
       };
       model.train();
-      for (; pos.batch < batches; pos.batch++, pos.step++) {
+      if (cfg.model.freezeBatchNorm) freezeBatchNorm(model);
+      for (; pos.batch < nBatches; pos.batch++, pos.step++) {
         // Let signal handlers (Ctrl-C, SIGTERM from a scheduler) run between steps: the loop
         // itself never awaits until the end of the epoch.
         await new Promise((r) => setImmediate(r));
@@ -104,23 +100,14 @@ export async function runExperiment(cfg: RunConfig, data: TwoFeatureDataset, hoo
           throw new RunStopped(ck.position);
         }
         sgd.lr = schedule(pos.step);
-        const { x, y } = gather(train, order, pos.batch * cfg.batchSize, Math.min(train.n, (pos.batch + 1) * cfg.batchSize));
-        let loss: Tensor;
-        const f = closure(x, y, accs, pos.batch === batches - 1 ? weights : undefined);
-        if (sam) loss = sam.step(f);
-        else {
-          sgd.zeroGrad();
-          loss = keep(scope(() => f(0)));
-          sgd.step();
-        }
-        losses.push(loss);
-        x.dispose();
-        y.dispose();
+        const idx = sampler.indices(pos.epoch, pos.batch, pos.step);
+        const rec = { accs, weights: pos.batch === nBatches - 1 ? weights : undefined };
+        losses.push(trainStep(model, opt, train, idx, { seed: cfg.seed, epoch: pos.epoch, microBatchSize: cfg.microBatchSize }, rec));
         const last = pos.metrics.at(-1);
         hooks.onProgress?.({
           epoch: pos.epoch,
           batch: pos.batch + 1,
-          batches,
+          batches: nBatches,
           step: pos.step + 1,
           lastLoss: last ? { epoch: last.epoch, value: last.trainLoss } : null,
         });

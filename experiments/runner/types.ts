@@ -84,6 +84,8 @@ export type CheckpointPlace = Pick<TrainPosition, 'epoch' | 'batch' | 'step'>;
 
 export interface RunHooks {
   resume?: Checkpoint;
+  /** The bytes of `model.weights` (the Node shell reads the file; browsers fetch it). */
+  weights?: Uint8Array;
   /** After each epoch, with a function that captures a checkpoint. */
   onEpoch?: (m: EpochMetrics, checkpoint: () => Promise<Checkpoint>) => Promise<void> | void;
   /** Polled between steps; when true the run checkpoints and stops (Ctrl-C, preemption). */
