@@ -38,9 +38,9 @@ function stopFlag(): () => boolean {
   return () => stop;
 }
 
-function loadConfigArg(arg: string, opts: { dataDir?: string; optimizer?: string; lr?: number; rho?: number; seed?: number; epochs?: number }): Record<string, unknown> {
+function loadConfigArg(arg: string, opts: { dataDir?: string; optimizer?: string; lr?: number; rho?: number; seed?: number; epochs?: number; weights?: string }): Record<string, unknown> {
   const optimizer = { ...(opts.optimizer ? { name: opts.optimizer } : {}), ...(opts.lr !== undefined ? { lr: opts.lr } : {}), ...(opts.rho !== undefined ? { rho: opts.rho } : {}) };
-  if (PRESETS[arg]) return presetConfig(arg, { dataDir: opts.dataDir, optimizer: optimizer as never, seed: opts.seed, epochs: opts.epochs });
+  if (PRESETS[arg]) return presetConfig(arg, { dataDir: opts.dataDir, optimizer: optimizer as never, seed: opts.seed, epochs: opts.epochs, weights: opts.weights });
   if (!existsSync(arg)) throw new SamgpuError(`run: '${arg}' is neither a preset (${Object.keys(PRESETS).join(', ')}) nor a config file`);
   let cfg: Record<string, unknown>;
   try {
@@ -51,7 +51,11 @@ function loadConfigArg(arg: string, opts: { dataDir?: string; optimizer?: string
   if (opts.dataDir) cfg.dataset = { ...(cfg.dataset as object), dataDir: opts.dataDir };
   if (Object.keys(optimizer).length) cfg.optimizer = { ...(cfg.optimizer as object), ...optimizer };
   if (opts.seed !== undefined) cfg.seed = opts.seed;
-  if (opts.epochs !== undefined) cfg.epochs = opts.epochs;
+  if (opts.epochs !== undefined) {
+    cfg.epochs = opts.epochs;
+    delete cfg.steps;
+  }
+  if (opts.weights !== undefined) cfg.model = { ...(cfg.model as object), weights: opts.weights };
   return cfg;
 }
 
@@ -91,6 +95,7 @@ program
   .option('--rho <rho>', "SAM's radius", numberArg)
   .option('--seed <seed>', 'seed', intArg)
   .option('--epochs <n>', 'epochs', intArg)
+  .option('--weights <file>', 'pretrained weights: a .safetensors with torchvision names (scripts/convert-torchvision.py)')
   .action(async (arg: string | undefined, o) => {
     await init();
     const stop = stopFlag();

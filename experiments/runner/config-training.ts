@@ -133,6 +133,7 @@ export function validateTrainingExtras(o: Json): { steps?: number; microBatchSiz
   const out: { steps?: number; microBatchSize?: number; sampler?: 'shuffle' | 'per-domain' } = {};
   const steps = optionalNum(o, 'steps', 'steps', (v) => isInt(v, 1), 'an integer >= 1 (training steps; replaces epochs)');
   if (steps !== undefined) out.steps = steps;
+  if (steps !== undefined && o.epochs !== undefined) throw new SamgpuError(`config: epochs: the run counts steps (steps: ${steps}): give epochs or steps, not both`);
   const micro = optionalNum(o, 'microBatchSize', 'microBatchSize', (v) => isInt(v, 1), 'an integer >= 1');
   if (micro !== undefined) out.microBatchSize = micro;
   if (o.sampler !== undefined) out.sampler = oneOf(o, 'sampler', 'sampler', 'shuffle', ['shuffle', 'per-domain'] as const);

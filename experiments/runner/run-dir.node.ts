@@ -8,6 +8,7 @@ import { decodeCheckpoint, encodeCheckpoint } from './checkpoint.ts';
 import { loadDataset } from './datasets.node.ts';
 import { runExperiment, RunStopped, type EpochMetrics, type FinalResult, type RunHooks } from './train.ts';
 import { writeAtomic, writeJsonAtomic } from './files.node.ts';
+import { readWeights } from './weights.node.ts';
 
 export interface RunDirOptions {
   /** Continue from results/<id>/checkpoint.safetensors (the config must be the one saved there). */
@@ -51,6 +52,7 @@ export async function runInDir(dir: string, config: unknown, opts: RunDirOptions
     },
     onStopped: (ck) => writeAtomic(ckPath, encodeCheckpoint(ck, cfg)),
   };
+  if (cfg.model.weights) hooks.weights = readWeights(cfg.model.weights);
   const data = await loadDataset(cfg.dataset, cfg.seed);
   try {
     const result = await runExperiment(cfg, data, hooks);
