@@ -11,8 +11,8 @@ export interface OptimizerConfig {
   /** The update rule (default 'sgd': momentum SGD; 'adam': L2 in the gradient; 'adamw': decoupled decay). */
   base?: 'sgd' | 'adam' | 'adamw';
   lr: number;
-  /** SGD only. */
-  momentum: number;
+  /** SGD only (absent when base is 'adam' or 'adamw'). */
+  momentum?: number;
   weightDecay: number;
   /** SAM's radius (ignored by sgd). */
   rho: number;
@@ -87,7 +87,7 @@ export function validateOptimizer(op: Json, d: OptimizerConfig): OptimizerConfig
   const out: OptimizerConfig = {
     name: oneOf(op, 'name', 'optimizer.name', d.name, ['sgd', 'sam', 'lsam', 'asam'] as const),
     lr: num(op, 'lr', 'optimizer.lr', d.lr, (v) => v > 0, 'a number > 0'),
-    momentum: num(op, 'momentum', 'optimizer.momentum', d.momentum, (v) => v >= 0 && v < 1, 'a number in [0, 1)'),
+    momentum: num(op, 'momentum', 'optimizer.momentum', d.momentum ?? 0.9, (v) => v >= 0 && v < 1, 'a number in [0, 1)'),
     weightDecay: num(op, 'weightDecay', 'optimizer.weightDecay', d.weightDecay, (v) => v >= 0, 'a number >= 0'),
     rho: num(op, 'rho', 'optimizer.rho', d.rho, (v) => v >= 0, 'a number >= 0'),
   };
@@ -101,7 +101,10 @@ export function validateOptimizer(op: Json, d: OptimizerConfig): OptimizerConfig
   const eps = optionalNum(op, 'eps', 'optimizer.eps', (v) => v >= 0, 'a number >= 0');
   if (eps !== undefined) out.eps = eps;
   if (base === 'sgd' && (out.betas || out.eps !== undefined)) throw new SamgpuError("config: optimizer.betas/eps: Adam's settings, but optimizer.base is 'sgd'");
-  if (base !== 'sgd' && op.momentum !== undefined) throw new SamgpuError(`config: optimizer.momentum: SGD's setting, but optimizer.base is '${base}' (use optimizer.betas)`);
+  if (base !== 'sgd') {
+    if (op.momentum !== undefined) throw new SamgpuError(`config: optimizer.momentum: SGD's setting, but optimizer.base is '${base}' (use optimizer.betas)`);
+    delete out.momentum;
+  }
   return out;
 }
 

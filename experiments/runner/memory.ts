@@ -38,7 +38,9 @@ export interface MemoryPlan {
 const fmt = (b: number) => (b >= 2 ** 30 ? `${(b / 2 ** 30).toFixed(2)} GiB` : `${(b / 2 ** 20).toFixed(1)} MiB`);
 
 /** Memory of a training step of `model` on inputs [C, H, W] at micro-batch `microBatch` (see the header). */
-export function planMemory(model: Module, opt: RunOptimizer, inShape: readonly number[], microBatch: number): MemoryPlan {
+export type BufferLimits = Pick<GPUSupportedLimits, 'maxBufferSize' | 'maxStorageBufferBindingSize'>;
+
+export function planMemory(model: Module, opt: RunOptimizer, inShape: readonly number[], microBatch: number, limits?: BufferLimits): MemoryPlan {
   const flat = opt.base.flat;
   const rt = flat.data.rt;
   const probe = (b: number) => {
@@ -67,7 +69,7 @@ export function planMemory(model: Module, opt: RunOptimizer, inShape: readonly n
     dropouts.forEach((d, k) => (d.calls = calls[k]));
     flat.zeroGrad();
   }
-  const limits = rt.device.limits;
+  limits ??= rt.device.limits;
   const limitName = limits.maxStorageBufferBindingSize <= limits.maxBufferSize ? 'maxStorageBufferBindingSize' : 'maxBufferSize';
   const limit = Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize);
   const at = (s1: number, s2: number, b: number) => s1 + (s2 - s1) * (b - 1);
@@ -88,9 +90,9 @@ export function planMemory(model: Module, opt: RunOptimizer, inShape: readonly n
 }
 
 /** planMemory for the run; throws, before any training, when a step cannot fit the adapter. */
-export function checkMemory(model: Module, opt: RunOptimizer, cfg: RunConfig, data: TwoFeatureDataset): MemoryPlan {
+export function checkMemory(model: Module, opt: RunOptimizer, cfg: RunConfig, data: Pick<TwoFeatureDataset, 'shape'>, limits?: BufferLimits): MemoryPlan {
   const micro = Math.min(cfg.batchSize, cfg.microBatchSize ?? cfg.batchSize);
-  const plan = planMemory(model, opt, data.shape, micro);
+  const plan = planMemory(model, opt, data.shape, micro, limits);
   if (plan.largestBufferBytes <= plan.bufferLimitBytes) return plan;
   const what = `a training step of ${cfg.model.name} on ${data.shape.join('×')} inputs at ${micro === cfg.batchSize ? 'batch' : 'micro-batch'} ${micro}`;
   const limit = `the adapter's ${plan.limitName} of ${fmt(plan.bufferLimitBytes)}`;
