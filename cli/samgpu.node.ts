@@ -67,7 +67,7 @@ function summaryLine(o: RunOutcome): string {
 
 async function runOne(dir: string, cfg: unknown, resume: boolean, stop: () => boolean): Promise<RunOutcome> {
   const c = resume ? validateConfig(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'))) : validateConfig(cfg);
-  const progress = makeProgress(c.name, c.epochs, c.batchSize);
+  const progress = makeProgress(c.name, c.epochs ?? 0, c.batchSize);
   try {
     return await runInDir(dir, cfg, {
       resume,

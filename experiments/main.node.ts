@@ -46,7 +46,7 @@ for (const [i, cell] of cells.entries()) {
   const dir = join(fmDir, 'runs', cell.id);
   if (existsSync(join(dir, 'final.json'))) continue;
   const cfg = validateConfig(cell.config);
-  const progress = makeProgress(`[${i + 1}/${cells.length}] ${cell.id}`, cfg.epochs, cfg.batchSize);
+  const progress = makeProgress(`[${i + 1}/${cells.length}] ${cell.id}`, cfg.epochs ?? 0, cfg.batchSize);
   const o = await runInDir(dir, cell.config, {
     resume: existsSync(join(dir, 'config.json')),
     onProgress: (p) => progress.update(p),

@@ -11,8 +11,9 @@ import { BatchNorm2d, Conv2d, Linear } from '../nn/layers.ts';
 import { AdaptiveAvgPool2d, Identity, MaxPool2d, Sequential } from '../nn/functional-layers.ts';
 import { getDefaultRng, kaimingNormalFanOut } from '../nn/init.ts';
 
-function conv(inC: number, outC: number, k: number, stride: number, rng: Rng): Conv2d {
+function conv(inC: number, outC: number, k: number, stride: number, rng: Rng, kaiming = true): Conv2d {
   const c = new Conv2d(inC, outC, k, { stride, padding: (k - 1) >> 1, bias: false, rng });
+  if (!kaiming) return c;
   // torchvision: kaiming_normal_(mode='fan_out', nonlinearity='relu')
   const data = kaimingNormalFanOut(c.weight.size, outC * k * k, rng);
   const s = c.weight.storage();
@@ -26,14 +27,15 @@ export class BasicBlock extends Module {
   readonly conv2: Conv2d; readonly bn2: BatchNorm2d;
   readonly downsample: Sequential | null;
 
-  constructor(inplanes: number, planes: number, stride: number, rng: Rng) {
+  /** kaiming: torchvision's kaiming-normal re-initialization of the convolutions (default true). */
+  constructor(inplanes: number, planes: number, stride: number, rng: Rng, kaiming = true) {
     super();
-    this.conv1 = this.registerModule('conv1', conv(inplanes, planes, 3, stride, rng));
+    this.conv1 = this.registerModule('conv1', conv(inplanes, planes, 3, stride, rng, kaiming));
     this.bn1 = this.registerModule('bn1', new BatchNorm2d(planes));
-    this.conv2 = this.registerModule('conv2', conv(planes, planes, 3, 1, rng));
+    this.conv2 = this.registerModule('conv2', conv(planes, planes, 3, 1, rng, kaiming));
     this.bn2 = this.registerModule('bn2', new BatchNorm2d(planes));
     this.downsample = stride !== 1 || inplanes !== planes
-      ? this.registerModule('downsample', new Sequential(conv(inplanes, planes, 1, stride, rng), new BatchNorm2d(planes)))
+      ? this.registerModule('downsample', new Sequential(conv(inplanes, planes, 1, stride, rng, kaiming), new BatchNorm2d(planes)))
       : null;
   }
 
@@ -50,17 +52,18 @@ export class Bottleneck extends Module {
   readonly conv3: Conv2d; readonly bn3: BatchNorm2d;
   readonly downsample: Sequential | null;
 
-  constructor(inplanes: number, planes: number, stride: number, rng: Rng) {
+  /** kaiming: torchvision's kaiming-normal re-initialization of the convolutions (default true). */
+  constructor(inplanes: number, planes: number, stride: number, rng: Rng, kaiming = true) {
     super();
     const width = planes;
-    this.conv1 = this.registerModule('conv1', conv(inplanes, width, 1, 1, rng));
+    this.conv1 = this.registerModule('conv1', conv(inplanes, width, 1, 1, rng, kaiming));
     this.bn1 = this.registerModule('bn1', new BatchNorm2d(width));
-    this.conv2 = this.registerModule('conv2', conv(width, width, 3, stride, rng));
+    this.conv2 = this.registerModule('conv2', conv(width, width, 3, stride, rng, kaiming));
     this.bn2 = this.registerModule('bn2', new BatchNorm2d(width));
-    this.conv3 = this.registerModule('conv3', conv(width, planes * 4, 1, 1, rng));
+    this.conv3 = this.registerModule('conv3', conv(width, planes * 4, 1, 1, rng, kaiming));
     this.bn3 = this.registerModule('bn3', new BatchNorm2d(planes * 4));
     this.downsample = stride !== 1 || inplanes !== planes * 4
-      ? this.registerModule('downsample', new Sequential(conv(inplanes, planes * 4, 1, stride, rng), new BatchNorm2d(planes * 4)))
+      ? this.registerModule('downsample', new Sequential(conv(inplanes, planes * 4, 1, stride, rng, kaiming), new BatchNorm2d(planes * 4)))
       : null;
   }
 
@@ -77,6 +80,9 @@ export interface ResNetOptions {
   inChannels?: number;
   stem?: 'imagenet' | 'cifar';
   rng?: Rng;
+  /** false: skip torchvision's kaiming-normal re-initialization of the convolutions (their default
+   * init stays), for models whose weights are loaded next: half the construction time. */
+  kaimingInit?: boolean;
 }
 
 type BlockCtor = (typeof BasicBlock | typeof Bottleneck);
@@ -93,14 +99,15 @@ export class ResNet extends Module {
     super();
     const rng = opts.rng ?? getDefaultRng();
     const cifar = opts.stem === 'cifar';
-    this.conv1 = this.registerModule('conv1', conv(opts.inChannels ?? 3, 64, cifar ? 3 : 7, cifar ? 1 : 2, rng));
+    const kaiming = opts.kaimingInit !== false;
+    this.conv1 = this.registerModule('conv1', conv(opts.inChannels ?? 3, 64, cifar ? 3 : 7, cifar ? 1 : 2, rng, kaiming));
     this.bn1 = this.registerModule('bn1', new BatchNorm2d(64));
     this.maxpool = cifar ? new Identity() : new MaxPool2d(3, { stride: 2, padding: 1 });
     let inplanes = 64;
     this.layers = [64, 128, 256, 512].map((planes, i) => {
       const blocks: Module[] = [];
       for (let b = 0; b < counts[i]; b++) {
-        blocks.push(new block(inplanes, planes, b === 0 && i > 0 ? 2 : 1, rng));
+        blocks.push(new block(inplanes, planes, b === 0 && i > 0 ? 2 : 1, rng, kaiming));
         inplanes = planes * block.expansion;
       }
       return this.registerModule(`layer${i + 1}`, new Sequential(...blocks));

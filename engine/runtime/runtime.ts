@@ -54,6 +54,7 @@ export class Runtime {
   #arenaUsed = 0;
   #readStaging = new Map<number, GPUBuffer[]>();
   stats = { dispatches: 0, submits: 0 };
+  #dry = 0;
 
   constructor(gpu: GpuDevice, opts: RuntimeOptions = {}) {
     this.gpu = gpu;
@@ -81,6 +82,7 @@ export class Runtime {
   }
 
   dispatch(src: KernelSource, args: DispatchArgs): void {
+    if (this.#dry) return;
     const k = this.pipelines.get(src, args.overrides);
     const [x, y = 1, z = 1] = args.workgroups;
     if (x === 0 || y === 0 || z === 0) return;
@@ -143,11 +145,25 @@ export class Runtime {
 
   /** Copy `bytes` from one buffer to another, in order with the recorded dispatches. */
   copy(src: PooledBuffer, dst: PooledBuffer, bytes: number, srcOffset = 0, dstOffset = 0): void {
-    if (bytes <= 0) return;
+    if (bytes <= 0 || this.#dry) return;
     this.#closePass();
     src.lastBatch = dst.lastBatch = this.#batch;
     this.#openEncoder().copyBufferToBuffer(src.buffer, srcOffset, dst.buffer, dstOffset, Math.ceil(bytes / 4) * 4);
     this.#commandsInBatch++;
+  }
+
+  /**
+   * Run `f` with every dispatch and copy skipped: ops still allocate their buffers (so the pool's
+   * trace sees what a real call would ask for) but compute nothing and compile nothing. For
+   * memory planning; tensors made inside hold garbage. Reading one back inside is an error.
+   */
+  dryRun<T>(f: () => T): T {
+    this.#dry++;
+    try {
+      return f();
+    } finally {
+      this.#dry--;
+    }
   }
 
   /** Submit what has been recorded. */
@@ -167,6 +183,7 @@ export class Runtime {
 
   /** Read `bytes` from a buffer: flushes, then waits for the GPU. */
   async read(src: PooledBuffer, bytes: number, offset = 0): Promise<ArrayBuffer> {
+    if (this.#dry) throw new SamgpuError('read: a tensor made during a dry run (Runtime.dryRun) holds no data');
     const size = Math.max(4, Math.ceil(bytes / 4) * 4);
     const cap = 2 ** Math.ceil(Math.log2(size));
     const staging = this.#readStaging.get(cap)?.pop() ??

@@ -70,6 +70,12 @@ export interface TwoFeatureDataset {
   /** The configuration it was built with (sizes as built, correlation, seed, sources), for reports. */
   config: Record<string, unknown>;
   /**
+   * One label, not two: easy and hard are the same label (DomainBed: the class), so there is one
+   * probe to report (its accuracy on the target domain is the paper's transfer measure) and the
+   * groups are the classes (worst group = worst class).
+   */
+  singleLabel?: boolean;
+  /**
    * Where the feature probes are fit and tested when not on (val, test): DomainBed probes the
    * target domain (fit on its first part, test on its holdout) while val is the source holdout.
    */

@@ -7,6 +7,7 @@ import { lineChart, escapeXml, type Series } from '../svg.ts';
 import type { EpochMetrics, FinalResult } from '../runner/train.ts';
 import { writeAtomic } from '../runner/files.node.ts';
 import { aggregate, datasetLabeler, type Stat } from './aggregate.ts';
+import { domainbedTransferSection } from './paper-reference.ts';
 
 const COLORS: Record<string, string> = { sgd: '#1f77b4', sam: '#d62728', lsam: '#2ca02c', asam: '#9467bd' };
 
@@ -122,7 +123,7 @@ ${claimList}
 ${table}
 <h2>Figures</h2>
 ${figures}
-${extraSections.join('\n')}
+${[domainbedTransferSection(runs.map((r) => r.final)), ...extraSections].join('\n')}
 <p class="detail">Written by <code>samgpu report</code> on ${new Date().toISOString()}.</p>
 </body></html>
 `;

@@ -25,9 +25,10 @@ export interface RunConfig {
   model: ModelConfig;
   optimizer: OptimizerConfig;
   schedule: ScheduleConfig;
-  epochs: number;
-  /** Train this many steps instead of `epochs` full epochs (DomainBed counts steps): the run has
-   * ⌈steps / batches per epoch⌉ epochs, the last one cut short. */
+  /** Full passes over the train split; absent when `steps` counts the run. */
+  epochs?: number;
+  /** Train this many steps instead of epochs (DomainBed counts steps): the run has ⌈steps /
+   * batches per epoch⌉ epochs, the last one cut short. A config gives one of epochs and steps. */
   steps?: number;
   batchSize: number;
   /** Gradient accumulation: each batch runs as micro-batches of at most this many examples whose
@@ -219,9 +220,9 @@ export function validateConfig(input: unknown): RunConfig {
     model,
     optimizer,
     schedule: validateSchedule(o.schedule, DEFAULTS.schedule),
-    epochs: num(o, 'epochs', 'epochs', DEFAULTS.epochs, (v) => Number.isInteger(v) && v >= 1, 'an integer >= 1'),
-    batchSize: num(o, 'batchSize', 'batchSize', DEFAULTS.batchSize, (v) => Number.isInteger(v) && v >= 1, 'an integer >= 1'),
     ...validateTrainingExtras(o),
+    epochs: o.steps === undefined ? num(o, 'epochs', 'epochs', DEFAULTS.epochs!, (v) => Number.isInteger(v) && v >= 1, 'an integer >= 1') : undefined,
+    batchSize: num(o, 'batchSize', 'batchSize', DEFAULTS.batchSize, (v) => Number.isInteger(v) && v >= 1, 'an integer >= 1'),
     probe: {
       l2Grid: grid as number[],
       maxPerGroup: num(pr, 'maxPerGroup', 'probe.maxPerGroup', DEFAULTS.probe.maxPerGroup, (v) => Number.isInteger(v) && v >= 0, 'an integer >= 0'),

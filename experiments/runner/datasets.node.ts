@@ -79,6 +79,7 @@ export async function loadDataset(cfg: DatasetConfig, seed: number): Promise<Two
         name: `domainbed-${dataset}-${d.testDomain}`,
         shape: d.shape,
         task: 'easy',
+        singleLabel: true,
         features: { easy: classes, hard: classes },
         splits: { train: domainSplit(d.source.train, 'train'), val: domainSplit(d.source.val, 'val'), test },
         probeSplits: { fit: domainSplit(d.target.train, 'val'), test },

@@ -1,12 +1,14 @@
 // Will a training step fit the adapter? WebGPU says nothing of a device's total memory, but it
 // caps every buffer (maxBufferSize) and every binding (maxStorageBufferBindingSize): a step whose
 // largest activation passes them cannot run. So before training, one forward + backward at
-// micro-batch 1 and 2 records every buffer the step asks for, in order; the step's op sequence
-// does not depend on the batch, so the i-th request at micro-batch B is s₁ + (s₂ − s₁)(B − 1).
-// That gives the largest buffer at the run's micro-batch, the largest micro-batch that fits, and
-// an estimate of the device memory the run holds (parameters, gradients, optimizer state, SAM's
-// copy, and the step's peak of live buffers). The probe leaves no trace: no batch-norm statistics
-// updated, gradients zeroed, dropout counters restored.
+// micro-batches 2 and 3 (batch norm in training mode refuses one value per channel, as PyTorch
+// does) records every buffer the step asks for, in order; the step's op sequence does not depend
+// on the batch, so the i-th request at micro-batch B is s₂ + (s₃ − s₂)(B − 2). That gives the
+// largest buffer at the run's micro-batch, the largest micro-batch that fits, and an estimate of
+// the device memory the run holds (parameters, gradients, optimizer state, SAM's copy, and the
+// step's peak of live buffers). The probe is a dry run (Runtime.dryRun: buffers allocated, no
+// kernel run), so it costs milliseconds and changes nothing: no batch-norm statistics, no
+// gradients, dropout counters restored.
 import { tensor } from '../../engine/tensor.ts';
 import { scope } from '../../engine/scope.ts';
 import { backward } from '../../engine/autograd/backward.ts';
@@ -18,6 +20,7 @@ import { Dropout } from '../../engine/nn/functional-layers.ts';
 import type { TwoFeatureDataset } from '../data/types.ts';
 import type { RunConfig } from './config.ts';
 import type { RunOptimizer } from './optimizer.ts';
+import { freezeBatchNorm } from './model.ts';
 import { Adam } from '../../engine/optim/adam.ts';
 import type { SGD } from '../../engine/optim/sgd.ts';
 
@@ -46,10 +49,11 @@ export function planMemory(model: Module, opt: RunOptimizer, inShape: readonly n
   const probe = (b: number) => {
     rt.pool.startTrace();
     try {
-      scope(() => {
+      // a dry run: every buffer is asked for, nothing is computed (seconds saved on a CPU adapter)
+      rt.dryRun(() => scope(() => {
         const x = tensor(new Float32Array(b * inShape.reduce((a, c) => a * c, 1)), [b, ...inShape]);
         backward(crossEntropy(model.forward(x), tensor(new Float32Array(b), [b])));
-      });
+      }));
     } catch (e) {
       rt.pool.endTrace();
       throw e;
@@ -61,8 +65,8 @@ export function planMemory(model: Module, opt: RunOptimizer, inShape: readonly n
   const bnUpdates = setBatchNormStatsUpdate(model, false);
   let one, two;
   try {
-    one = probe(1);
-    two = probe(2);
+    one = probe(2);
+    two = probe(3);
   } finally {
     let i = 0;
     for (const [, m] of model.modules()) if (isBatchNorm(m)) m.updateRunningStats = bnUpdates[i++];
@@ -72,14 +76,14 @@ export function planMemory(model: Module, opt: RunOptimizer, inShape: readonly n
   limits ??= rt.device.limits;
   const limitName = limits.maxStorageBufferBindingSize <= limits.maxBufferSize ? 'maxStorageBufferBindingSize' : 'maxBufferSize';
   const limit = Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize);
-  const at = (s1: number, s2: number, b: number) => s1 + (s2 - s1) * (b - 1);
+  const at = (s1: number, s2: number, b: number) => s1 + (s2 - s1) * (b - 2);
   let largest = 0;
   let maxMicroBatch = Infinity;
   const same = one.sizes.length === two.sizes.length;
   const pairs: [number, number][] = same ? one.sizes.map((s, i) => [s, two.sizes[i]]) : [[Math.max(...one.sizes), Math.max(...two.sizes)]];
   for (const [s1, s2] of pairs) {
     largest = Math.max(largest, at(s1, s2, microBatch));
-    if (s2 > s1) maxMicroBatch = Math.min(maxMicroBatch, Math.floor((limit - s1) / (s2 - s1)) + 1);
+    if (s2 > s1) maxMicroBatch = Math.min(maxMicroBatch, Math.floor((limit - s1) / (s2 - s1)) + 2);
     else if (s1 > limit) maxMicroBatch = 0;
   }
   // flat parameters and gradients, then the optimizer's per-parameter buffers (made at its first step)
@@ -92,6 +96,8 @@ export function planMemory(model: Module, opt: RunOptimizer, inShape: readonly n
 /** planMemory for the run; throws, before any training, when a step cannot fit the adapter. */
 export function checkMemory(model: Module, opt: RunOptimizer, cfg: RunConfig, data: Pick<TwoFeatureDataset, 'shape'>, limits?: BufferLimits): MemoryPlan {
   const micro = Math.min(cfg.batchSize, cfg.microBatchSize ?? cfg.batchSize);
+  model.train(); // the step's mode
+  if (cfg.model.freezeBatchNorm) freezeBatchNorm(model);
   const plan = planMemory(model, opt, data.shape, micro, limits);
   if (plan.largestBufferBytes <= plan.bufferLimitBytes) return plan;
   const what = `a training step of ${cfg.model.name} on ${data.shape.join('×')} inputs at ${micro === cfg.batchSize ? 'batch' : 'micro-batch'} ${micro}`;

@@ -17,7 +17,8 @@ export function buildModel(cfg: RunConfig, data: TwoFeatureDataset, weights?: Ui
   const rng = new Rng(cfg.seed * 7919 + 1);
   if (cfg.model.name === 'small-cnn') return new SmallCNN({ inChannels: c, height: h, width: w, classes, rng });
   const f = cfg.model.name === 'resnet18' ? resnet18 : resnet50;
-  const model = f({ classes, inChannels: c, stem: cfg.model.stem ?? 'cifar', rng });
+  // loaded weights replace every convolution: skip their kaiming re-initialization
+  const model = f({ classes, inChannels: c, stem: cfg.model.stem ?? 'cifar', rng, kaimingInit: !cfg.model.weights });
   if (cfg.model.weights) {
     if (!weights) throw new SamgpuError(`model.weights: ${cfg.model.weights} was not read (runExperiment needs its bytes in hooks.weights)`);
     try {

@@ -30,7 +30,7 @@ export async function runExperiment(cfg: RunConfig, data: TwoFeatureDataset, hoo
   const sampler = makeSampler(cfg.sampler ?? 'shuffle', train, cfg.batchSize, cfg.seed);
   const batches = sampler.stepsPerEpoch;
   // `steps` (DomainBed) replaces epochs: the last epoch is cut short
-  const totalSteps = cfg.steps ?? cfg.epochs * batches;
+  const totalSteps = cfg.steps ?? cfg.epochs! * batches;
   const epochs = Math.ceil(totalSteps / batches);
   const batchesIn = (epoch: number) => Math.min(batches, totalSteps - epoch * batches);
   const opt = buildOptimizer(cfg, model, totalSteps, batches);
@@ -107,7 +107,8 @@ export async function runExperiment(cfg: RunConfig, data: TwoFeatureDataset, hoo
         hooks.onProgress?.({
           epoch: pos.epoch,
           batch: pos.batch + 1,
-          batches: nBatches,
+          batches,
+          totalSteps,
           step: pos.step + 1,
           lastLoss: last ? { epoch: last.epoch, value: last.trainLoss } : null,
         });
@@ -150,6 +151,7 @@ export async function runExperiment(cfg: RunConfig, data: TwoFeatureDataset, hoo
       inDistAcc: inDistributionAccuracy(data.splits.train, ga.groups),
       worstGroupAcc: ga.worst,
       groupAcc: ga.groups,
+      ...(data.singleLabel ? { singleLabel: true } : {}),
       probes,
       seconds: (performance.now() - t0) / 1000,
     };

@@ -62,6 +62,9 @@ export interface FinalResult {
   inDistAcc: number;
   worstGroupAcc: number;
   groupAcc: Record<string, number>;
+  /** The dataset has one label (DomainBed: the class): probes.easy and probes.hard are the same
+   * probe, and groups are classes (worstGroupAcc is the worst class's accuracy). */
+  singleLabel?: boolean;
   probes: ProbeReport;
   seconds: number;
 }
@@ -73,6 +76,8 @@ export interface ProgressInfo {
   batch: number;
   batches: number;
   step: number;
+  /** Steps of the whole run (epochs × batches, or the config's `steps`). */
+  totalSteps?: number;
   /** Mean training loss of the last finished epoch (1-based `epoch`), null before the first
    * ends: the freshest loss known without reading one back per step, which would make the CPU
    * wait for the GPU every step. */
