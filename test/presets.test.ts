@@ -94,7 +94,7 @@ describe('published-protocol presets: a CPU smoke run of each on tiny files', ()
     if (o.transform) o.transform = { ...o.transform, steps: [{ op: 'resize', size: [36, 36] }, { op: 'centerCrop', size: 32 }] };
     else o.resolution = 32;
     o.cacheDir = false;
-    if (c.steps) Object.assign(c, { steps: 1, batchSize: 6 });
+    if (c.steps) Object.assign(c, { steps: 1, batchSize: 3 }); // one image per source domain (batch norm is frozen)
     else Object.assign(c, { epochs: 1, batchSize: 8 });
     return { ...c, probe: { l2Grid: [0.1] } };
   }

@@ -43,7 +43,7 @@ describe('pretrained torchvision weights (scripts/convert-torchvision.py) agains
 
   for (const arch of ['resnet18', 'resnet50'] as const) {
     it(`${arch}: the converted file loads and gives torchvision's logits and features (eval, 64×64, rel. error ≤ 1e-4)`, async () => {
-      const model = (arch === 'resnet18' ? resnet18 : resnet50)({ classes: 1000, stem: 'imagenet', rng: new E.Rng(1) });
+      const model = (arch === 'resnet18' ? resnet18 : resnet50)({ classes: 1000, stem: 'imagenet', rng: new E.Rng(1), kaimingInit: false });
       const bytes = (bytesOf[arch] = convertedFile(fx, arch, model, files[arch].metadata));
       assert.equal(createHash('sha256').update(bytes).digest('hex'), files[arch].sha256, 'the same bytes as the converter wrote');
       const report = loadPretrained(model, bytes, { head: 'keep', source: `${arch}.safetensors` });
@@ -68,7 +68,7 @@ describe('pretrained torchvision weights (scripts/convert-torchvision.py) agains
   }
 
   it("head 'reset' keeps the task's classifier; every missing or unexpected key and shape mismatch is named at once", async () => {
-    const model = resnet18({ classes: 10, stem: 'imagenet', rng: new E.Rng(1) });
+    const model = resnet18({ classes: 10, stem: 'imagenet', rng: new E.Rng(1), kaimingInit: false });
     const fcBefore = await model.fc.weight.read();
     const bytes = bytesOf.resnet18 ?? convertedFile(fx, 'resnet18', resnet18({ classes: 1000, stem: 'imagenet' }), files.resnet18.metadata);
     assert.throws(() => loadPretrained(model, bytes, { head: 'keep', source: 'r18.safetensors' }),
