@@ -25,9 +25,9 @@ export { gather, inDistributionAccuracy } from './evaluate.ts';
 
 export async function runExperiment(cfg: RunConfig, data: TwoFeatureDataset, hooks: RunHooks = {}): Promise<FinalResult> {
   const t0 = performance.now();
-  const model = buildModel(cfg, data, hooks.weights);
   const train = data.splits.train;
   const sampler = makeSampler(cfg.sampler ?? 'shuffle', train, cfg.batchSize, cfg.seed);
+  const model = buildModel(cfg, data, hooks.weights);
   const batches = sampler.stepsPerEpoch;
   // `steps` (DomainBed) replaces epochs: the last epoch is cut short
   const totalSteps = cfg.steps ?? cfg.epochs! * batches;
@@ -36,7 +36,13 @@ export async function runExperiment(cfg: RunConfig, data: TwoFeatureDataset, hoo
   const opt = buildOptimizer(cfg, model, totalSteps, batches);
   const { base: sgd, schedule } = opt;
   const dropouts = [...model.modules()].map(([, m]) => m).filter((m): m is Dropout => m instanceof Dropout);
-  checkMemory(model, opt, cfg, data);
+  try {
+    checkMemory(model, opt, cfg, data); // a step that cannot fit stops here, before any training
+  } catch (e) {
+    opt.dispose();
+    model.dispose();
+    throw e;
+  }
   const pos: TrainPosition = { epoch: 0, batch: 0, step: 0, metrics: [], dropoutCalls: dropouts.map(() => 0) };
   if (hooks.resume) {
     model.loadStateDict(hooks.resume.model);
