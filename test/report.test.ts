@@ -6,30 +6,59 @@ import { writeReport, loadRuns, buildReport } from '../experiments/report/report
 import { aggregate, datasetLabeler } from '../experiments/report/aggregate.ts';
 import { inDistributionAccuracy } from '../experiments/runner/train.ts';
 import type { TwoFeatureSplit } from '../experiments/data/types.ts';
+import type { FinalResult } from '../experiments/runner/types.ts';
 
 const fixture = new URL('./fixtures/results-mini', import.meta.url).pathname;
+const finals = () => loadRuns(fixture).map((r) => r.final);
 
 describe('report', () => {
-  it('aggregates runs: hyper-parameters chosen on validation, mean ± sd over seeds', () => {
-    const { rows, rho, claims } = aggregate(loadRuns(fixture).map((r) => r.final));
+  it('chooses each optimizer\'s ρ on the selection split, never on the probes\' fit or test split, and pairs SAM with SGD by seed', () => {
+    const runs = finals();
+    const { rows, grid, claims } = aggregate(runs);
     assert.deepEqual(rows.map((r) => r.optimizer), ['sgd', 'sam']);
-    assert.equal(rows[0].seeds.length, 2);
-    assert.deepEqual(rho.map((p) => p.rho).sort(), [0.05, 0.2]);
-    assert.equal(claims.length, 2);
-    for (const c of claims) assert.match(c.detail, /\d\.\d{3}/);
+    assert.deepEqual(rows.map((r) => r.seeds), [[0, 1, 2], [0, 1, 2]]);
+    const sam = grid.filter((g) => g.optimizer === 'sam');
+    assert.equal(sam.length, 2);
+    const best = sam.reduce((b, g) => (g.selectionScore < b.selectionScore ? g : b));
+    assert.ok(best.chosen && sam.filter((g) => g.chosen).length === 1);
+    assert.equal(rows[1].rho, best.rho);
+    // Making the other cell's test errors perfect must not change the choice (the test split is not looked at).
+    const other = sam.find((g) => !g.chosen)!;
+    const tampered = structuredClone(runs).map((r) => (r.config.optimizer.name === 'sam' && r.config.optimizer.rho === other.rho ? { ...r, probes: { ...r.probes, easy: { ...r.probes.easy, error: 0 }, hard: { ...r.probes.hard, error: 0 } } } : r));
+    assert.equal(aggregate(tampered).rows[1].rho, best.rho);
+    const hard = claims.find((c) => c.id === 'hard')!;
+    assert.equal(hard.comparison.n, 3);
+    const sgdHard = new Map(runs.filter((r) => r.config.optimizer.name === 'sgd').map((r) => [r.config.seed, r.probes.hard.error]));
+    const samHard = new Map(rows[1].runs.map((r) => [r.config.seed, r.probes.hard.error]));
+    assert.deepEqual(hard.comparison.differences, [0, 1, 2].map((s) => samHard.get(s)! - sgdHard.get(s)!));
   });
 
-  it('builds report.html with the table, the claims and the SVGs from a results folder', () => {
+  it('a lone seed, or seeds without a partner, never get a definite verdict', () => {
+    const runs = finals().filter((r) => r.config.seed === 0 || (r.config.optimizer.name === 'sgd'));
+    const { claims } = aggregate(runs);
+    assert.ok(claims.length && claims.every((c) => c.verdict === 'inconclusive' && c.comparison.n <= 1), JSON.stringify(claims.map((c) => [c.id, c.verdict, c.comparison.n])));
+  });
+
+  it('the verdict does not flip when unrelated runs are added to the folder', () => {
+    const runs = finals();
+    const before = aggregate(runs).claims.map((c) => [c.id, c.verdict, c.comparison.mean]);
+    const extra = structuredClone(runs.filter((r) => r.config.optimizer.name === 'sam')).map((r) => ({ ...r, config: { ...r.config, optimizer: { ...r.config.optimizer, name: 'lsam' as const } } }));
+    const after = aggregate([...runs, ...extra]).claims.filter((c) => !c.statistic.includes('LSAM')).map((c) => [c.id, c.verdict, c.comparison.mean]);
+    assert.deepEqual(after, before);
+  });
+
+  it('builds report.html with the table, intervals, verdicts and figures from a results folder', () => {
     const dir = mkdtempSync(join(tmpdir(), 'samgpu-report-'));
     try {
       cpSync(fixture, dir, { recursive: true });
-      const path = writeReport(dir);
-      const html = readFileSync(path, 'utf8');
+      const html = readFileSync(writeReport(dir), 'utf8');
       assert.match(html, /<table>/);
       assert.match(html, /hard-feature probe error/);
-      assert.match(html, /(supported|not supported|inconclusive)/);
-      assert.equal((html.match(/<svg /g) ?? []).length, 2);
-      assert.ok(existsSync(join(dir, 'synthetic-probe-vs-rho.svg')));
+      assert.match(html, /\[[−+]\d\.\d{3}, [−+]\d\.\d{3}\], n = 3/);
+      assert.match(html, /(supported|contradicted|inconclusive)/);
+      assert.match(html, /untrained hard/);
+      assert.ok(!/NaN/.test(html));
+      for (const f of ['synthetic-claims.svg', 'synthetic-train-loss.svg', 'synthetic-lorenz.svg']) assert.ok(existsSync(join(dir, f)), f);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -42,54 +71,25 @@ describe('report', () => {
     assert.ok(Number.isNaN(inDistributionAccuracy(train, { '1': 1 })));
   });
 
-  it('results written before in-distribution accuracy and probe convergence existed still aggregate; unfinished probe fits are reported', () => {
-    const runs = loadRuns(fixture).map((r) => r.final);
-    const { rows } = aggregate(runs);
-    assert.ok(rows.every((r) => Number.isNaN(r.inDistAcc.mean) && r.unconvergedProbes === 0));
-    const marked = structuredClone(runs);
-    marked[0].inDistAcc = 0.9;
-    marked[0].probes.hard.converged = false;
-    const row = aggregate(marked).rows.find((r) => r.optimizer === marked[0].config.optimizer.name && r.seeds.includes(marked[0].config.seed))!;
+  it('unfinished probe fits are counted and named', () => {
+    const runs = finals();
+    const sgd = runs.find((r) => r.config.optimizer.name === 'sgd')!;
+    sgd.probes.hard.converged = false;
+    const row = aggregate(runs).rows.find((r) => r.runs.includes(sgd))!;
     assert.equal(row.unconvergedProbes, 1);
-    const dir = mkdtempSync(join(tmpdir(), 'samgpu-report-'));
-    try {
-      cpSync(fixture, dir, { recursive: true });
-      assert.match(readFileSync(writeReport(dir), 'utf8'), /<th>in-distribution acc<\/th>/);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
-
-  it('importance weights recorded by the runs give Lorenz curves and a verdict on the first mechanism', () => {
-    const loaded = loadRuns(fixture);
-    const lor = (g: number) => Array.from({ length: 21 }, (_, i) => (i / 20) ** (1 + g));
-    for (const [i, r] of loaded.entries()) {
-      const sam = r.final.config.optimizer.name !== 'sgd';
-      const gini = 0.5 + 0.01 * i;
-      r.final.metrics.at(-1)!.importance = { gini, lorenz: lor(gini), ...(sam ? { giniPhantom: gini - 0.1, lorenzPhantom: lor(gini - 0.1) } : {}) };
-    }
-    const { rows, claims } = aggregate(loaded.map((r) => r.final));
-    const sam = rows.find((r) => r.optimizer === 'sam')!;
-    assert.ok(Math.abs(sam.importance!.giniDrop!.mean - 0.1) < 1e-12 && sam.importance!.lorenzPhantom!.length === 21);
-    assert.equal(rows.find((r) => r.optimizer === 'sgd')!.importance!.giniPhantom, undefined);
-    const c = claims.find((x) => /phantom point/.test(x.claim))!;
-    assert.equal(c.supported, true, c.detail);
-    const { html, svgs } = buildReport(fixture, loaded);
-    const svg = [...svgs].find(([name]) => name.endsWith('-lorenz.svg'));
-    assert.ok(svg && /SAM λ̃, Gini/.test(svg[1]) && !/NaN/.test(svg[1]));
-    assert.match(html, /more uniform at the phantom point/);
+    assert.match(buildReport('x', runs).html, /stopped before their tolerance/);
   });
 
   it('runs of one dataset that differ in options or model form separate rows, never pooled as seeds', () => {
-    const runs = loadRuns(fixture).map((r) => r.final);
-    const other = structuredClone(runs).map((r) => ({ ...r, config: { ...r.config, dataset: { ...r.config.dataset, options: { ...(r.config.dataset as { options?: object }).options, testDomain: 'art', seed: 9 } } } }));
+    const runs = finals();
+    const other: FinalResult[] = structuredClone(runs).map((r) => ({ ...r, config: { ...r.config, dataset: { ...r.config.dataset, options: { ...(r.config.dataset as { options?: object }).options, testDomain: 'art', seed: 9 } } } }));
     const label = datasetLabeler([...runs, ...other]);
     assert.equal(datasetLabeler(runs)(runs[0]), 'synthetic');
     assert.equal(label(other[0]), 'synthetic (testDomain=art)');
     assert.equal(label(runs[0]), 'synthetic (testDomain=–)');
     const { rows } = aggregate([...runs, ...other]);
     assert.equal(rows.length, 4);
-    assert.deepEqual(rows.map((r) => r.seeds.length), [2, 2, 2, 2]);
+    assert.deepEqual(rows.map((r) => r.seeds.length), [3, 3, 3, 3]);
   });
 
   it('an empty folder is refused with its name', () => {

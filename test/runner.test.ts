@@ -8,6 +8,7 @@ import { validateConfig } from '../experiments/runner/config.ts';
 import { runInDir } from '../experiments/runner/run-dir.node.ts';
 import { expandSweep, validateSweep } from '../experiments/runner/sweep.ts';
 import { gpu } from './helpers.ts';
+import type { FinalResult } from '../experiments/runner/types.ts';
 
 const root = new URL('..', import.meta.url).pathname;
 // Small and quick: 128 synthetic images, 4 batches per epoch, one L2 strength for the probes.
@@ -66,9 +67,12 @@ describe('experiment runner', () => {
     const resumed = await runInDir(b, null, { resume: true });
     assert.equal(resumed.status, 'done');
     assert.deepEqual(finalOf(b), finalOf(a));
-    // SAM's importance weights at θ and θ̃ on each epoch's last batch, recorded and resumed alike
-    const ms = (finalOf(a) as { metrics: { importance?: { gini: number; giniPhantom?: number; lorenz: number[] } }[] }).metrics;
-    assert.ok(ms.length && ms.every((m) => m.importance && Number.isFinite(m.importance.giniPhantom) && m.importance.lorenz.length === 21), JSON.stringify(ms));
+    // λ at θ and λ̃ at θ̃ on the fixed evaluation set at initialization and after every epoch, and
+    // the untrained network's probes, recorded before the stop and resumed alike
+    const f = finalOf(a) as FinalResult;
+    assert.deepEqual(f.importance.map((e) => [e.epoch, e.examples]), [[0, 0], [1, 1], [2, 2], [3, 3]].map(([e]) => [e, 128]));
+    assert.ok(f.importance.every((e) => Number.isFinite(e.giniPhantom) && e.lorenz.length === 21 && e.lorenzPhantom.length === 21 && e.loss > 0), JSON.stringify(f.importance));
+    assert.ok(f.untrainedProbes && Number.isFinite(f.untrainedProbes.hard.error) && Number.isFinite(f.probes.hard.valError!));
   });
 
   it('a killed process resumes to the same result, and never leaves a truncated file', async function () {

@@ -2,6 +2,7 @@
 // Conv2d(C→32, k5, s2, p2), ReLU, Conv2d(32→64, k3, s2, p1), ReLU, Conv2d(64→128, k3, s2, p1),
 // ReLU, Flatten, Linear(128·⌈H/8⌉·⌈W/8⌉ → classes). For 3×64×32 inputs: 4096 features.
 import type { Tensor } from '../tensor.ts';
+import { mean } from '../ops/reduce.ts';
 import type { Rng } from '../random.ts';
 import { Module } from '../nn/module.ts';
 import { Conv2d, Linear } from '../nn/layers.ts';
@@ -44,6 +45,12 @@ export class SmallCNN extends Module {
   /** Penultimate features [N, featureDim]. */
   features(x: Tensor): Tensor {
     return this.body.forward(x);
+  }
+
+  /** The last feature map averaged over positions [N, 128]: what the flattened features hold, without where. */
+  pooledFeatures(x: Tensor): Tensor {
+    const f = this.features(x);
+    return mean(f.view([f.shape[0], 128, this.featureDim / 128]), 2);
   }
 
   forward(x: Tensor): Tensor {

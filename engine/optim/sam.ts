@@ -202,6 +202,12 @@ export class SAM {
     this.#ascended = false;
   }
 
+  /** Back to θ from the phantom point without a step (to look at θ̃ and leave it, e.g. diagnostics). */
+  restore(): void {
+    if (!this.#ascended) throw new SamgpuError('SAM.restore: not at the phantom point (call ascend() first)');
+    this.#backToTheta();
+  }
+
   /** Pass 2 → back to θ and one base-optimizer step with the gradients at θ̃ now in `.grad`. */
   descend(): void {
     if (!this.#ascended) throw new SamgpuError('SAM.descend: call ascend() first');

@@ -133,6 +133,16 @@ export function batchAugmentParams(src: AugmentSource, indices: ArrayLike<number
   return out;
 }
 
+/** Parameters that show each stored source whole, resized to the output: no crop, flip or colour. */
+export function plainAugmentParams(n: number, shape: [number, number, number]): Float32Array {
+  const out = new Float32Array(n * AUGMENT_PARAMS);
+  for (let i = 0; i < n; i++) {
+    const p = out.subarray(i * AUGMENT_PARAMS, (i + 1) * AUGMENT_PARAMS);
+    p.set([0, 0, shape[1], shape[2], 0, 1, 1, 1, 0, 0, -1, -1, -1, -1]);
+  }
+  return out;
+}
+
 /** The 8-bit sources of examples `indices`, contiguous. */
 export function gatherSourceBytes(src: AugmentSource, indices: ArrayLike<number>): Uint8Array {
   const per = src.shape[0] * src.shape[1] * src.shape[2];

@@ -94,3 +94,31 @@ export function splitStats(s: TwoFeatureSplit, Ke: number, Kh: number): SplitSta
   }
   return { n: s.n, easyCounts, hardCounts, groupCounts, agreement: s.n ? agree / s.n : 0, dependence };
 }
+
+/**
+ * Split a decorrelated split in two by group, seeded: `share` of each (easy, hard) group's
+ * examples go to the first part (the probes' fit set), the rest to the second (the selection set
+ * that hyper-parameters are chosen on), so both stay decorrelated and neither sees the other.
+ */
+export function carveSplit(ds: TwoFeatureDataset, s: TwoFeatureSplit, share: number, seed: number): [TwoFeatureSplit, TwoFeatureSplit] {
+  if (!(share > 0 && share < 1)) throw new DataError(`${ds.name}: carveSplit: share must be in (0, 1), got ${share}`);
+  const groups = new Map<number, number[]>();
+  for (let i = 0; i < s.n; i++) {
+    if (!groups.has(s.group[i])) groups.set(s.group[i], []);
+    groups.get(s.group[i])!.push(i);
+  }
+  const rng = new Rng(seed);
+  const first: number[] = [];
+  const second: number[] = [];
+  for (const g of [...groups.keys()].sort((a, b) => a - b)) {
+    const m = shuffleInPlace(Int32Array.from(groups.get(g)!), rng);
+    const k = Math.round(share * m.length);
+    first.push(...m.subarray(0, k));
+    second.push(...m.subarray(k));
+  }
+  if (!first.length || !second.length) throw new DataError(`${ds.name}: split ${s.split} (${s.n} examples) is too small to carve a ${share} share from`);
+  first.sort((a, b) => a - b);
+  second.sort((a, b) => a - b);
+  const hardClasses = ds.features.hard.classes.length;
+  return [subset(s, first, ds.task, hardClasses, s.decorrelated), subset(s, second, ds.task, hardClasses, s.decorrelated)];
+}

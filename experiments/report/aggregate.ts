@@ -1,14 +1,11 @@
-// From finished runs to the paper's table: per dataset and optimizer, the lr/ρ chosen on
-// validation accuracy, then probe errors (easy, hard), test and worst-group accuracy as
-// mean ± sd over seeds; probe error against ρ; and a verdict per claim of the paper.
-import type { FinalResult } from '../runner/train.ts';
-import { meanSd } from '../metrics.ts';
-
-export interface Stat {
-  mean: number;
-  sd: number;
-  n: number;
-}
+// From a folder of finished runs to the paper's table: runs grouped by dataset (runs that differ
+// in options, model or budget are never pooled), then by optimizer and hyper-parameters; each
+// optimizer's lr/ρ chosen on the selection split's probe error (never on the probes' fit split or
+// the test split); SAM-type runs compared with SGD paired by seed, each claim judged on the 95%
+// interval of the per-seed differences (n < 3: inconclusive).
+import type { FinalResult } from '../runner/types.ts';
+import { both, pairedClaim, summarize, METRICS, atLoss, type Claim, type Metric, type Summary } from '../studies/compare.ts';
+import { probeSelectionScore } from '../studies/study.ts';
 
 export interface OptimizerRow {
   dataset: string;
@@ -16,37 +13,39 @@ export interface OptimizerRow {
   lr: number;
   rho: number;
   seeds: number[];
-  easyError: Stat;
-  hardError: Stat;
-  testAcc: Stat;
-  /** FinalResult.inDistAcc (NaN for results written before it existed). */
-  inDistAcc: Stat;
-  worstGroupAcc: Stat;
-  valAcc: Stat;
+  easyError: Summary;
+  hardError: Summary;
+  untrainedEasyError: Summary;
+  untrainedHardError: Summary;
+  testAcc: Summary;
+  inDistAcc: Summary;
+  worstGroupAcc: Summary;
+  selectionAcc: Summary;
+  /** Mean selection-split probe error of both features (what lr and ρ were chosen by); NaN for runs written before it existed. */
+  selectionScore: number;
   /** Probe fits (easy and hard, over the row's runs) that stopped before their tolerance. */
   unconvergedProbes: number;
-  /** Importance weights of the last epoch's last batch (runs that recorded them): Gini of λ at θ
-   * and, for SAM-type runs, of λ̃ at θ̃, their mean Lorenz curves, and the paired Gini drop. */
-  importance?: { gini: Stat; lorenz: number[]; giniPhantom?: Stat; lorenzPhantom?: number[]; giniDrop?: Stat };
+  runs: FinalResult[];
 }
 
-export interface RhoPoint {
+/** One (lr, ρ) cell of an optimizer and its selection score; `chosen` marks the row's. */
+export interface GridPoint {
   dataset: string;
   optimizer: string;
+  lr: number;
   rho: number;
-  easyError: Stat;
-  hardError: Stat;
+  seeds: number;
+  selectionScore: number;
+  easyError: number;
+  hardError: number;
+  chosen: boolean;
 }
 
-export interface Claim {
+export interface DatasetClaim extends Claim {
   dataset: string;
-  claim: string;
-  supported: boolean | null;
-  detail: string;
 }
 
-const stat = (xs: number[]): Stat => ({ ...meanSd(xs), n: xs.length });
-const lastVal = (r: FinalResult) => r.metrics[r.metrics.length - 1]?.valAcc ?? NaN;
+const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
 
 function groupBy<T>(xs: T[], key: (x: T) => string): Map<string, T[]> {
   const m = new Map<string, T[]>();
@@ -58,39 +57,27 @@ function groupBy<T>(xs: T[], key: (x: T) => string): Map<string, T[]> {
   return m;
 }
 
-const meanCurve = (cs: number[][]) => cs[0].map((_, i) => cs.reduce((a, c) => a + c[i], 0) / cs.length);
-
-function importanceOf(runs: FinalResult[]): OptimizerRow['importance'] {
-  const last = runs.map((r) => r.metrics.at(-1)?.importance).filter((m): m is NonNullable<typeof m> => !!m);
-  if (!last.length) return undefined;
-  const out: NonNullable<OptimizerRow['importance']> = { gini: stat(last.map((m) => m.gini)), lorenz: meanCurve(last.map((m) => m.lorenz)) };
-  const ph = last.filter((m) => m.giniPhantom !== undefined && m.lorenzPhantom);
-  if (ph.length) {
-    out.giniPhantom = stat(ph.map((m) => m.giniPhantom!));
-    out.lorenzPhantom = meanCurve(ph.map((m) => m.lorenzPhantom!));
-    out.giniDrop = stat(ph.map((m) => m.gini - m.giniPhantom!));
-  }
-  return out;
-}
-
 function row(dataset: string, optimizer: string, runs: FinalResult[]): OptimizerRow {
   const o = runs[0].config.optimizer;
-  const importance = importanceOf(runs);
+  const s = (m: Metric) => summarize(runs, m);
   return {
-    ...(importance ? { importance } : {}),
     dataset,
     optimizer,
     lr: o.lr,
     rho: optimizer === 'sgd' ? 0 : o.rho,
     seeds: runs.map((r) => r.config.seed).sort((a, b) => a - b),
-    easyError: stat(runs.map((r) => r.probes.easy.error)),
-    hardError: stat(runs.map((r) => r.probes.hard.error)),
-    testAcc: stat(runs.map((r) => r.testAcc)),
-    inDistAcc: stat(runs.map((r) => r.inDistAcc ?? NaN)),
-    worstGroupAcc: stat(runs.map((r) => r.worstGroupAcc)),
-    valAcc: stat(runs.map(lastVal)),
+    easyError: s(METRICS.easyError),
+    hardError: s(METRICS.hardError),
+    untrainedEasyError: s(METRICS.untrainedEasyError),
+    untrainedHardError: s(METRICS.untrainedHardError),
+    testAcc: s(METRICS.testAcc),
+    inDistAcc: s(METRICS.inDistAcc),
+    worstGroupAcc: s(METRICS.worstGroupAcc),
+    selectionAcc: s(METRICS.selectionAcc),
+    selectionScore: mean(runs.map(probeSelectionScore).filter(Number.isFinite)),
     // results written before probes recorded convergence count as converged
     unconvergedProbes: runs.reduce((n, r) => n + (['easy', 'hard'] as const).filter((f) => r.probes[f].converged === false).length, 0),
+    runs,
   };
 }
 
@@ -130,61 +117,43 @@ export function datasetLabeler(runs: FinalResult[]): (r: FinalResult) => string 
   };
 }
 
-export function aggregate(runs: FinalResult[]): { rows: OptimizerRow[]; rho: RhoPoint[]; claims: Claim[] } {
+/** The paired claims of one dataset: SAM (and each SAM variant) against SGD. */
+export function datasetClaims(dataset: string, sgd: FinalResult[], other: FinalResult[], name: string): DatasetClaim[] {
+  const N = name.toUpperCase();
+  const hard = pairedClaim('hard', `${N} lowers the hard feature's probe error`, `${N} − SGD, hard-feature probe error`, 'negative', other, sgd, METRICS.hardError);
+  const easy = pairedClaim('easy', `${N} lowers the easy feature's probe error`, `${N} − SGD, easy-feature probe error`, 'negative', other, sgd, METRICS.easyError);
+  const out: Claim[] = [hard, easy, both('both', `${N} lowers the probe error of both features`, hard, easy)];
+  out.push(pairedClaim('accuracy', `${N}'s hard-feature probe gain exceeds its in-distribution accuracy gain (not explained by accuracy)`, `(SGD − ${N} hard error) − (${N} − SGD in-distribution accuracy)`, 'positive', other, sgd, (r) => -METRICS.hardError(r) - METRICS.inDistAcc(r)));
+  const within = pairedClaim('gini-within', `At the same checkpoint ${N}'s λ̃ (at θ̃) is more uniform than its λ (at θ)`, `${N}: Gini(λ̃) − Gini(λ), last checkpoint`, 'negative', other, other, METRICS.giniPhantomFinal, METRICS.giniFinal);
+  if (within.comparison.n) out.push(within);
+  for (const level of [0.5, 0.1]) {
+    const c = pairedClaim(`gini-matched-${level}`, `At matched training loss (${level}) ${N}'s λ̃ is more uniform than SGD's λ`, `Gini(${N} λ̃) − Gini(SGD λ) at fixed-set loss ≤ ${level}`, 'negative', other, sgd, (r) => atLoss(r, level)?.giniPhantom ?? NaN, (r) => atLoss(r, level)?.gini ?? NaN);
+    if (c.comparison.n) out.push(c);
+  }
+  return out.map((c) => ({ ...c, dataset }));
+}
+
+export function aggregate(runs: FinalResult[]): { rows: OptimizerRow[]; grid: GridPoint[]; claims: DatasetClaim[] } {
   const rows: OptimizerRow[] = [];
-  const rho: RhoPoint[] = [];
-  const claims: Claim[] = [];
+  const grid: GridPoint[] = [];
+  const claims: DatasetClaim[] = [];
   const label = datasetLabeler(runs);
   for (const [dataset, dsRuns] of groupBy(runs, label)) {
     const byOpt = groupBy(dsRuns, (r) => r.config.optimizer.name);
+    const chosen = new Map<string, OptimizerRow>();
     for (const [optimizer, optRuns] of [...byOpt].sort(([a], [b]) => (a === 'sgd' ? -1 : b === 'sgd' ? 1 : a.localeCompare(b)))) {
-      const cells = groupBy(optRuns, (r) => `${r.config.optimizer.lr}|${optimizer === 'sgd' ? 0 : r.config.optimizer.rho}`);
-      // hyper-parameters chosen on validation accuracy (mean over seeds)
-      const best = [...cells.values()].sort((a, b) => stat(b.map(lastVal)).mean - stat(a.map(lastVal)).mean)[0];
-      rows.push(row(dataset, optimizer, best));
-      if (optimizer !== 'sgd') {
-        const bestLr = best[0].config.optimizer.lr;
-        for (const [r, rs] of groupBy(optRuns.filter((x) => x.config.optimizer.lr === bestLr), (x) => String(x.config.optimizer.rho))) {
-          rho.push({ dataset, optimizer, rho: Number(r), easyError: stat(rs.map((x) => x.probes.easy.error)), hardError: stat(rs.map((x) => x.probes.hard.error)) });
-        }
+      const cells = [...groupBy(optRuns, (r) => `${r.config.optimizer.lr}|${optimizer === 'sgd' ? 0 : r.config.optimizer.rho}`).values()].map((rs) => row(dataset, optimizer, rs));
+      // chosen on the selection split; without selection scores (older results) only a single cell is unambiguous
+      const scored = cells.filter((c) => Number.isFinite(c.selectionScore));
+      const best = scored.length ? scored.reduce((b, c) => (c.selectionScore < b.selectionScore ? c : b)) : cells.length === 1 ? cells[0] : null;
+      for (const c of cells) grid.push({ dataset, optimizer, lr: c.lr, rho: c.rho, seeds: c.seeds.length, selectionScore: c.selectionScore, easyError: c.easyError.mean, hardError: c.hardError.mean, chosen: c === best });
+      if (best) {
+        rows.push(best);
+        chosen.set(optimizer, best);
       }
     }
-    const sgd = rows.find((r) => r.dataset === dataset && r.optimizer === 'sgd');
-    const sam = rows.find((r) => r.dataset === dataset && r.optimizer === 'sam');
-    if (sgd && sam) {
-      const f = (s: Stat) => `${s.mean.toFixed(3)} ± ${s.sd.toFixed(3)}`;
-      // A difference counts when it exceeds its standard error (sd/√n of both means combined);
-      // smaller ones are inconclusive, whatever their sign.
-      const se = (a: Stat, b: Stat) => Math.sqrt(a.sd ** 2 / Math.max(a.n, 1) + b.sd ** 2 / Math.max(b.n, 1));
-      const verdict = (a: Stat, b: Stat) => (b.mean - a.mean > se(a, b) ? 1 : a.mean - b.mean > se(a, b) ? -1 : 0);
-      const vEasy = verdict(sam.easyError, sgd.easyError);
-      const vHard = verdict(sam.hardError, sgd.hardError);
-      claims.push({
-        dataset,
-        claim: 'SAM lowers the probe error of both features compared with SGD',
-        supported: vEasy === 1 && vHard === 1 ? true : vEasy === -1 || vHard === -1 ? false : null,
-        detail: `easy ${f(sam.easyError)} (SAM) vs ${f(sgd.easyError)} (SGD); hard ${f(sam.hardError)} vs ${f(sgd.hardError)}; ${sam.seeds.length} and ${sgd.seeds.length} seeds`,
-      });
-      const gain = sgd.hardError.mean - sam.hardError.mean;
-      const dVal = sam.valAcc.mean - sgd.valAcc.mean;
-      claims.push({
-        dataset,
-        claim: 'SAM\'s hard-feature probe gain exceeds its change in validation accuracy (not explained by accuracy alone)',
-        supported: vHard === 1 ? gain > Math.abs(dVal) : null,
-        detail: `hard-feature probe error ${gain >= 0 ? `lower by ${gain.toFixed(3)}` : `higher by ${(-gain).toFixed(3)}`} with SAM; validation accuracy ${dVal >= 0 ? '+' : ''}${dVal.toFixed(3)}`,
-      });
-    }
-    // The first mechanism on this dataset: at the phantom point the weights are more uniform.
-    const drop = sam?.importance?.giniDrop;
-    if (sam && drop) {
-      const se = drop.sd / Math.sqrt(Math.max(drop.n, 1));
-      claims.push({
-        dataset,
-        claim: 'SAM\'s per-example importance weights are more uniform at the phantom point than at θ (Gini of λ̃ below Gini of λ)',
-        supported: drop.mean > se ? true : -drop.mean > se ? false : null,
-        detail: `last batch of the last epoch: Gini λ ${sam.importance!.gini.mean.toFixed(3)}, λ̃ ${sam.importance!.giniPhantom!.mean.toFixed(3)} (paired drop ${drop.mean.toFixed(3)} ± ${drop.sd.toFixed(3)}, ${drop.n} seed${drop.n === 1 ? '' : 's'})`,
-      });
-    }
+    const sgd = chosen.get('sgd');
+    if (sgd) for (const [name, r] of chosen) if (name !== 'sgd') claims.push(...datasetClaims(dataset, sgd.runs, r.runs, name));
   }
-  return { rows, rho, claims };
+  return { rows, grid, claims };
 }

@@ -27,6 +27,13 @@ export function oneOf<T extends string>(o: Json, key: string, field: string, d: 
   return v as T;
 }
 
+export function bool(o: Json, key: string, field: string, d: boolean): boolean {
+  const v = o[key];
+  if (v === undefined) return d;
+  if (typeof v !== 'boolean') fail(field, 'true or false', v);
+  return v;
+}
+
 export function obj(o: Json, key: string, field: string): Json {
   const v = o[key];
   if (v === undefined) return {};

@@ -14,8 +14,10 @@ export interface OptimizerConfig {
   /** SGD only (absent when base is 'adam' or 'adamw'). */
   momentum?: number;
   weightDecay: number;
-  /** SAM's radius (ignored by sgd). */
+  /** SAM's radius (sgd runs use it only as the reference ρ of their importance diagnostics). */
   rho: number;
+  /** Epochs over which ρ rises linearly from 0 to `rho` (0: no warm-up). */
+  rhoWarmup: number;
   /** Adam/AdamW only: (β1, β2), default (0.9, 0.999), and ε, default 1e-8. */
   betas?: [number, number];
   eps?: number;
@@ -80,7 +82,7 @@ export function validateModel(m: Json): ModelConfig {
 }
 
 export function validateOptimizer(op: Json, d: OptimizerConfig): OptimizerConfig {
-  noUnknown(op, ['name', 'base', 'lr', 'momentum', 'weightDecay', 'rho', 'betas', 'eps'], 'optimizer.');
+  noUnknown(op, ['name', 'base', 'lr', 'momentum', 'weightDecay', 'rho', 'rhoWarmup', 'betas', 'eps'], 'optimizer.');
   if (op.name === 'adam' || op.name === 'adamw') {
     fail('optimizer.name', `one of 'sgd', 'sam', 'lsam', 'asam' (the method; set optimizer.base: '${op.name}' for the update rule, with name 'sgd' for ${op.name === 'adam' ? 'Adam' : 'AdamW'} alone)`, op.name);
   }
@@ -90,6 +92,7 @@ export function validateOptimizer(op: Json, d: OptimizerConfig): OptimizerConfig
     momentum: num(op, 'momentum', 'optimizer.momentum', d.momentum ?? 0.9, (v) => v >= 0 && v < 1, 'a number in [0, 1)'),
     weightDecay: num(op, 'weightDecay', 'optimizer.weightDecay', d.weightDecay, (v) => v >= 0, 'a number >= 0'),
     rho: num(op, 'rho', 'optimizer.rho', d.rho, (v) => v >= 0, 'a number >= 0'),
+    rhoWarmup: num(op, 'rhoWarmup', 'optimizer.rhoWarmup', d.rhoWarmup, (v) => v >= 0, 'a number of epochs >= 0'),
   };
   const base = oneOf(op, 'base', 'optimizer.base', 'sgd', BASES);
   if (base !== 'sgd') out.base = base;

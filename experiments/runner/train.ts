@@ -16,12 +16,28 @@ import { buildOptimizer } from './optimizer.ts';
 import { makeSampler } from './sampler.ts';
 import { trainStep } from './step.ts';
 import { checkMemory } from './memory.ts';
-import { groupAccuracy, importanceStats, inDistributionAccuracy, predict } from './evaluate.ts';
+import { groupAccuracy, inDistributionAccuracy, predict } from './evaluate.ts';
+import { SAM } from '../../engine/optim/sam.ts';
+import { evaluateImportance, importanceIndices } from './importance.ts';
+import { carveSplit } from '../data/probe-sets.ts';
+import { probeExtractor } from './model.ts';
+import type { TwoFeatureSplit } from '../data/types.ts';
 
 export * from './types.ts';
 export * from './divergence.ts';
 export { buildModel } from './model.ts';
 export { gather, inDistributionAccuracy } from './evaluate.ts';
+
+/**
+ * The splits a run evaluates on: the probes' fit and test sets, and the selection split (per-epoch
+ * validation accuracy; what lr and ρ are chosen on), disjoint from both. Datasets with their own
+ * probe splits (DomainBed: the target domain) keep them, and validate on the whole val split.
+ */
+export function evaluationSplits(cfg: RunConfig, data: TwoFeatureDataset): { probeFit: TwoFeatureSplit; probeTest: TwoFeatureSplit; selection: TwoFeatureSplit } {
+  if (data.probeSplits) return { probeFit: data.probeSplits.fit, probeTest: data.probeSplits.test, selection: data.splits.val };
+  const [probeFit, selection] = carveSplit(data, data.splits.val, cfg.probe.fitShare, (cfg.seed * 7349 + 11) >>> 0);
+  return { probeFit, probeTest: data.splits.test, selection };
+}
 
 export async function runExperiment(cfg: RunConfig, data: TwoFeatureDataset, hooks: RunHooks = {}): Promise<FinalResult> {
   const t0 = performance.now();
@@ -34,11 +50,21 @@ export async function runExperiment(cfg: RunConfig, data: TwoFeatureDataset, hoo
   const epochs = Math.ceil(totalSteps / batches);
   const batchesIn = (epoch: number) => Math.min(batches, totalSteps - epoch * batches);
   const opt = buildOptimizer(cfg, model, totalSteps, batches);
-  const { base: sgd, schedule } = opt;
+  const { base: sgd, sam, schedule } = opt;
+  const splits = evaluationSplits(cfg, data);
+  const probe = (m = model) => probeFeatures(probeExtractor(m, cfg.probe.representation), splits.probeFit, splits.probeTest, {
+    l2Grid: cfg.probe.l2Grid, seed: cfg.seed, maxPerGroup: cfg.probe.maxPerGroup, valSplit: splits.selection,
+  });
+  // λ/λ̃ on a fixed training subset; SGD runs borrow a SAM at the configured ρ to find θ̃
+  const importanceIdx = cfg.importance.examples > 0 ? importanceIndices(train, cfg.importance.examples, cfg.seed) : null;
+  const diagnosticSam = importanceIdx && !sam ? new SAM(model, sgd, { rho: cfg.optimizer.rho }) : null;
+  const measureImportance = (at: { step: number; epoch: number }) => evaluateImportance(model, (sam ?? diagnosticSam)!, train, importanceIdx!, cfg.batchSize, at);
+  const rhoAt = (step: number) => (cfg.optimizer.rhoWarmup > 0 ? cfg.optimizer.rho * Math.min(1, step / (cfg.optimizer.rhoWarmup * batches)) : cfg.optimizer.rho);
   const dropouts = [...model.modules()].map(([, m]) => m).filter((m): m is Dropout => m instanceof Dropout);
   try {
     checkMemory(model, opt, cfg, data); // a step that cannot fit stops here, before any training
   } catch (e) {
+    diagnosticSam?.dispose();
     opt.dispose();
     model.dispose();
     throw e;
@@ -73,12 +99,16 @@ export async function runExperiment(cfg: RunConfig, data: TwoFeatureDataset, hoo
     return { position: structuredClone(pos), model: state, optimizer: await sgd.saveState() };
   };
   try {
+    // The references measured before the first step (kept in the position, so a resume has them).
+    if (pos.step === 0) {
+      if (cfg.probe.untrained && !pos.untrainedProbes) pos.untrainedProbes = await probe();
+      if (importanceIdx && !pos.initialImportance) pos.initialImportance = await measureImportance({ step: 0, epoch: 0 });
+    }
     for (; pos.epoch < epochs; pos.epoch++, pos.batch = 0) {
       const te = performance.now();
       const nBatches = batchesIn(pos.epoch);
       const losses: Tensor[] = [];
       const accs: Tensor[] = [];
-      const weights: Tensor[] = []; // λ (pass 0) and λ̃ (pass 1) of the epoch's last batch
       const before = pos.partial ?? { losses: [], accs: [] };
       pos.partial = undefined;
       const readAll = async (ts: Tensor[]): Promise<number[]> => {
@@ -106,9 +136,9 @@ export async function runExperiment(cfg: RunConfig, data: TwoFeatureDataset, hoo
           throw new RunStopped(ck.position);
         }
         sgd.lr = schedule(pos.step);
+        if (sam) sam.rho = rhoAt(pos.step);
         const idx = sampler.indices(pos.epoch, pos.batch, pos.step);
-        const rec = { accs, weights: pos.batch === nBatches - 1 ? weights : undefined };
-        losses.push(trainStep(model, opt, train, idx, { seed: cfg.seed, epoch: pos.epoch, microBatchSize: cfg.microBatchSize }, rec));
+        losses.push(trainStep(model, opt, train, idx, { seed: cfg.seed, epoch: pos.epoch, microBatchSize: cfg.microBatchSize }, { accs }));
         const last = pos.metrics.at(-1);
         hooks.onProgress?.({
           epoch: pos.epoch,
@@ -126,20 +156,22 @@ export async function runExperiment(cfg: RunConfig, data: TwoFeatureDataset, hoo
       // is noticed only now, after the epoch's remaining steps ran on the diverged weights.
       const err = diverged(lossValues, `at the end of epoch ${pos.epoch + 1}`);
       if (err) throw err;
-      const importance = await importanceStats(weights);
-      const pred = await predict(model, data.splits.val);
+      const done = pos.epoch + 1;
+      const importance = importanceIdx && (done % cfg.importance.every === 0 || done === epochs) ? await measureImportance({ step: pos.step, epoch: done }) : undefined;
+      const pred = await predict(model, splits.selection);
       const m: EpochMetrics = {
-        epoch: pos.epoch + 1,
+        epoch: done,
         step: pos.step,
         trainLoss: lossValues.reduce((a, b) => a + b, 0) / lossValues.length,
         trainAcc: accValues.reduce((a, b) => a + b, 0) / accValues.length,
-        valAcc: groupAccuracy(data.splits.val, pred).acc,
+        valAcc: groupAccuracy(splits.selection, pred).acc,
         lr: sgd.lr,
+        ...(sam ? { rho: sam.rho } : {}),
         seconds: (performance.now() - te) / 1000,
         ...(importance ? { importance } : {}),
       };
       pos.metrics.push(m);
-      const epochDone = { ...pos, epoch: pos.epoch + 1, batch: 0 };
+      const epochDone = { ...pos, epoch: done, batch: 0 };
       await hooks.onEpoch?.(m, async () => {
         const ck = await capture();
         ck.position = structuredClone({ ...epochDone, dropoutCalls: ck.position.dropoutCalls });
@@ -149,7 +181,8 @@ export async function runExperiment(cfg: RunConfig, data: TwoFeatureDataset, hoo
     }
     const test = data.splits.test;
     const ga = groupAccuracy(test, await predict(model, test));
-    const probes = await probeFeatures(model, data.probeSplits?.fit ?? data.splits.val, data.probeSplits?.test ?? test, { l2Grid: cfg.probe.l2Grid, seed: cfg.seed, maxPerGroup: cfg.probe.maxPerGroup });
+    const probes = await probe();
+    const importance = [pos.initialImportance, ...pos.metrics.map((m) => m.importance)].filter((v) => v !== undefined);
     return {
       config: cfg,
       metrics: pos.metrics,
@@ -159,9 +192,12 @@ export async function runExperiment(cfg: RunConfig, data: TwoFeatureDataset, hoo
       groupAcc: ga.groups,
       ...(data.singleLabel ? { singleLabel: true } : {}),
       probes,
+      ...(pos.untrainedProbes ? { untrainedProbes: pos.untrainedProbes } : {}),
+      importance,
       seconds: (performance.now() - t0) / 1000,
     };
   } finally {
+    diagnosticSam?.dispose();
     opt.dispose();
     model.dispose();
   }

@@ -3,30 +3,21 @@
 import type { OptimizerState } from '../../engine/optim/sgd.ts';
 import type { ProbeReport } from '../probe/feature-probes.ts';
 import type { RunConfig } from './config.ts';
+import type { ImportanceEval } from './importance.ts';
 
 export interface EpochMetrics {
   epoch: number;
   step: number;
   trainLoss: number;
   trainAcc: number;
+  /** Accuracy on the selection split (the validation examples the probes are not fitted on). */
   valAcc: number;
   lr: number;
+  /** SAM's ρ at the epoch's last step (below the configured ρ during a warm-up). */
+  rho?: number;
   seconds: number;
-  /** Importance weights of the epoch's last batch (see ImportanceStats). */
-  importance?: ImportanceStats;
-}
-
-/**
- * SAM's first mechanism on the real data: the per-example weights λᵢ = 1 − p(yᵢ|xᵢ) of the
- * epoch's last training batch at θ (both optimizers) and λ̃ᵢ at the phantom θ̃ (SAM runs), from
- * the logits the step computed anyway (one small kernel per pass, no extra forward).
- */
-export interface ImportanceStats {
-  gini: number;
-  /** Lorenz curve at LORENZ_POINTS evenly spaced population shares. */
-  lorenz: number[];
-  giniPhantom?: number;
-  lorenzPhantom?: number[];
+  /** λ and λ̃ on the fixed evaluation set after this epoch, when measured (config `importance`). */
+  importance?: ImportanceEval;
 }
 
 export const LORENZ_POINTS = 21;
@@ -42,6 +33,9 @@ export interface TrainPosition {
   dropoutCalls: number[];
   /** Per-batch losses and accuracies of the unfinished epoch (a mid-epoch stop). */
   partial?: { losses: number[]; accs: number[] };
+  /** The probes of the untrained network and λ/λ̃ at initialization, measured before step 1. */
+  untrainedProbes?: ProbeReport;
+  initialImportance?: ImportanceEval;
 }
 
 export interface Checkpoint {
@@ -66,6 +60,10 @@ export interface FinalResult {
    * probe, and groups are classes (worstGroupAcc is the worst class's accuracy). */
   singleLabel?: boolean;
   probes: ProbeReport;
+  /** The same probes on the same seed's untrained network (config `probe.untrained`). */
+  untrainedProbes?: ProbeReport;
+  /** λ/λ̃ on the fixed evaluation set at initialization and after the measured epochs. */
+  importance: ImportanceEval[];
   seconds: number;
 }
 

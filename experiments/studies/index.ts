@@ -1,0 +1,12 @@
+// The studies `samgpu study <name>` runs, by name.
+import { SamgpuError } from '../../engine/device/errors.ts';
+import type { Study } from './study.ts';
+import { headline } from './headline.ts';
+
+export const STUDIES: Record<string, Study> = { [headline.name]: headline };
+
+export function studyByName(name: string): Study {
+  const s = STUDIES[name];
+  if (!s) throw new SamgpuError(`study: no study '${name}' (studies: ${Object.keys(STUDIES).join(', ')})`);
+  return s;
+}
