@@ -22,11 +22,11 @@ const CELEBA_ATTRS = ('5_o_Clock_Shadow Arched_Eyebrows Attractive Bags_Under_Ey
   'Mustache Narrow_Eyes No_Beard Oval_Face Pale_Skin Pointy_Nose Receding_Hairline Rosy_Cheeks Sideburns Smiling Straight_Hair ' +
   'Wavy_Hair Wearing_Earrings Wearing_Hat Wearing_Lipstick Wearing_Necklace Wearing_Necktie Young').split(' ');
 
-/** Waterbirds: every (bird, place) group twice in train, once in val and test; CUB-like sizes. */
+/** Waterbirds: every (bird, place) group twice in train and val (the probes fit on part of val), once in test; CUB-like sizes. */
 async function writeWaterbirds(dir: string): Promise<void> {
   const lines = ['img_id,img_filename,y,split,place,place_filename'];
   let id = 0;
-  for (const [split, copies] of [[0, 2], [1, 1], [2, 1]] as const) {
+  for (const [split, copies] of [[0, 2], [1, 2], [2, 1]] as const) {
     for (let c = 0; c < copies; c++) {
       for (const [y, place] of [[0, 0], [0, 1], [1, 0], [1, 1]]) {
         id++;
@@ -39,12 +39,12 @@ async function writeWaterbirds(dir: string): Promise<void> {
   put(join(dir, 'metadata.csv'), lines.join('\n') + '\n');
 }
 
-/** CelebA at its real 178×218: (Blond_Hair, Male) groups twice in train, once in val and test. */
+/** CelebA at its real 178×218: (Blond_Hair, Male) groups twice in train and val, once in test. */
 async function writeCeleba(dir: string): Promise<void> {
   const rows: string[] = [];
   const parts: string[] = [];
   let i = 0;
-  for (const [split, copies] of [[0, 2], [1, 1], [2, 1]] as const) {
+  for (const [split, copies] of [[0, 2], [1, 2], [2, 1]] as const) {
     for (let c = 0; c < copies; c++) {
       for (const [blond, male] of [[0, 0], [0, 1], [1, 0], [1, 1]]) {
         const name = `${String(++i).padStart(6, '0')}.jpg`;
@@ -96,7 +96,10 @@ describe('published-protocol presets: a CPU smoke run of each on tiny files', ()
     o.cacheDir = false;
     if (c.steps) Object.assign(c, { steps: 1, batchSize: 3 }); // one image per source domain (batch norm is frozen)
     else Object.assign(c, { epochs: 1, batchSize: 8 });
-    return { ...c, probe: { l2Grid: [0.1] } };
+    // the untrained-network probes and the λ/λ̃ diagnostics are the runner's, not the preset's: kept
+    // on one preset (the diagnostics then read the augmented split's fixed whole-source view)
+    const diagnostics = name === 'waterbirds-dfr';
+    return { ...c, probe: { l2Grid: [0.1], untrained: diagnostics }, importance: { examples: diagnostics ? 4 : 0 } };
   }
 
   const cases: [string, string][] = [
