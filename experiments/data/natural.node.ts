@@ -62,7 +62,7 @@ export async function loadNatural(src: NaturalSource, opts: NaturalOptions): Pro
     const bytes = floats + (sourceSize ? chosen.train.files.length * 3 * sourceSize[0] * sourceSize[1] : 0);
     const max = opts.maxBytes ?? 8 * 2 ** 30;
     if (bytes > max) {
-      throw new DataError(`${src.name}: the float images would take ${(bytes / 2 ** 30).toFixed(1)} GiB (> ${(max / 2 ** 30).toFixed(1)} GiB): set limit per split or a lower resolution`);
+      throw new DataError(`${src.name}: the images would take ${(bytes / 2 ** 30).toFixed(1)} GiB of memory (> maxBytes ${(max / 2 ** 30).toFixed(1)} GiB${sourceSize ? `; float evaluation images and the 8-bit training sources` : ''}): raise maxBytes if the memory is there, or set limit per split or a lower resolution`);
     }
   }
   const splits = {} as Record<SplitName, TwoFeatureSplit>;
