@@ -19,6 +19,7 @@ export * as models from './models/index.ts';
 export { manualSeed } from './nn/init.ts';
 export { parseSafetensors, serializeSafetensors } from './io/safetensors.ts';
 export { saveStateDict, loadStateDict } from './io/state-dict.ts';
+export { loadPretrained, type PretrainedOptions, type PretrainedReport } from './io/torchvision-weights.ts';
 
 import { GpuDevice, type DeviceOptions } from './device/gpu-device.ts';
 import { Runtime, type RuntimeOptions } from './runtime/runtime.ts';

@@ -25,6 +25,8 @@ export interface ChartOptions {
   yRange?: [number, number];
   width?: number;
   height?: number;
+  /** Room for the legend right of the plot (default 170 px). */
+  legendWidth?: number;
 }
 
 export function escapeXml(s: string): string {
@@ -80,7 +82,7 @@ function fnv1a(text: string): number {
 export function lineChart(o: ChartOptions): string {
   const W = o.width ?? 620;
   const H = o.height ?? 380;
-  const m = { l: 64, r: 170, t: 34, b: 50 };
+  const m = { l: 64, r: o.legendWidth ?? 170, t: 34, b: 50 };
   const pw = W - m.l - m.r;
   const ph = H - m.t - m.b;
   const usable = (p: [number, number]) => Number.isFinite(p[0]) && Number.isFinite(p[1]) && (!o.xLog || p[0] > 0) && (!o.yLog || p[1] > 0);

@@ -2,7 +2,10 @@
 // static data file round-trips the embedded dataset, and in headless Chromium (Debian's
 // /usr/bin/chromium driven by playwright-core; WebGPU on SwiftShader) the page trains short
 // fixed-seed runs whose numbers equal the same runs in Node (Dawn on lavapipe) within 1e-4,
-// draws its charts and sample images (screenshots in test-output/browser/), and shows a clear
+// keeps the runs and overlays them (one colour each, a legend entry for every line, axes that
+// contain the data, no phantom curves for SGD), explains itself without issue numbers, picks
+// defaults that fit a CPU adapter, answers Stop within 2 s even during a long GPU phase, draws
+// its sample images (screenshots at 1400 and 800 px in test-output/browser/), and shows a clear
 // message where the browser has no WebGPU.
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -23,11 +26,15 @@ import { liveTensorCount } from '../engine/index.ts';
 import { adapterFailure, checkWebGpu } from '../web/gpu-check.ts';
 import type {} from '../web/demo-api.ts';
 import { gpu } from './helpers.ts';
+import { chartProblems, ISSUE_NUMBER, svgOfDataUrl } from './svg-check.ts';
+import { compareRuns } from '../web/comparison.ts';
+import { RunStore } from '../web/runs.ts';
+import { runColor } from '../experiments/chart-style.ts';
 
 const root = new URL('..', import.meta.url).pathname;
 const OUT = join(root, 'test-output', 'browser');
 const CHROMIUM = process.env.SAMGPU_CHROMIUM ?? '/usr/bin/chromium';
-/** ../shared/reference.md §5: base flags, and SwiftShader's core WebGPU (works without a GPU). */
+/** Base flags for a clean headless profile, and SwiftShader's core WebGPU (works without a GPU). */
 const CHROMIUM_FLAGS = [
   '--headless', '--no-sandbox', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync',
   '--enable-unsafe-webgpu', '--disable-gpu',
@@ -39,7 +46,7 @@ const RTOL = 1e-4;
 const API_RUNS: Partial<LiveSettings>[] = [
   { dataset: 'toy', optimizer: 'sam', seed: 1, steps: 20, every: 5, probeEvery: 10, probeSize: 400 },
   { dataset: 'toy', optimizer: 'sgd', seed: 2, steps: 10, every: 5, probeEvery: 0, probeSize: 400 },
-  { dataset: 'fmnist-mnist', optimizer: 'sgd', seed: 0, lr: 0.05, steps: 3, batchSize: 16, every: 1, probes: false },
+  { dataset: 'fmnist-mnist', optimizer: 'sgd', seed: 0, lr: 0.05, steps: 3, batchSize: 16, every: 1, probes: false, evalEvery: 0, evalSize: 2 },
 ];
 /** Run through the form and the Train button (the page's own path), then screenshotted. */
 const FORM_RUN = { dataset: 'fmnist-mnist', optimizer: 'sam', seed: 3, lr: 0.05, rho: 0.05, steps: 8, batchSize: 16, probes: false } as const;
@@ -50,11 +57,14 @@ const rel = (a: number, e: number) => (a === e ? 0 : Math.abs(a - e) / Math.max(
 /** Every compared number of a run, by name. */
 function numbers(r: LiveResult): Map<string, number> {
   const m = new Map<string, number>();
-  for (const p of r.points) for (const k of ['loss', 'accuracy', 'lossPhantom', 'gini', 'giniPhantom'] as const) m.set(`step ${p.step} ${k}`, p[k]);
+  for (const p of r.points) for (const k of ['loss', 'accuracy', 'lossPhantom', 'gini', 'giniPhantom'] as const) if (p[k] !== undefined) m.set(`step ${p.step} ${k}`, p[k]);
   for (const p of r.probes) {
     m.set(`probe ${p.step} easyError`, p.easyError);
     m.set(`probe ${p.step} hardError`, p.hardError);
-    if (p.testAccuracy !== undefined) m.set(`probe ${p.step} testAccuracy`, p.testAccuracy);
+  }
+  for (const e of r.evals) {
+    m.set(`eval ${e.step} accuracyHard`, e.accuracyHard);
+    m.set(`eval ${e.step} accuracyEasy`, e.accuracyEasy);
   }
   m.set('paramNorm', r.paramNorm);
   m.set('paramDistance', r.paramDistance);
@@ -126,6 +136,29 @@ describe('browser build and demo page files', () => {
     assert.throws(() => decodeTwoFeatureFile(new Uint8Array(64), 'data/x.bin'), /data\/x\.bin: not a samgpu two-feature file/);
   });
 
+  it('kept runs get their optimizer\'s colour, a new shade per further run, and the comparison is said as the paper makes it', () => {
+    const store = new RunStore();
+    const sgd = store.add(validateSettings({ optimizer: 'sgd' }));
+    const sam = store.add(validateSettings({ optimizer: 'sam' }));
+    const sam2 = store.add(validateSettings({ optimizer: 'sam', rho: 2, seed: 1 }));
+    assert.deepEqual([sgd.color, sam.color, sam2.color], [runColor('sgd', 0), runColor('sam', 0), runColor('sam', 1)]);
+    assert.equal(new Set([sgd.color, sam.color, sam2.color]).size, 3);
+    assert.deepEqual([sgd.label, sam.label, sam2.label], ['#1 SGD', '#2 SAM ρ 1', '#3 SAM ρ 2 s1']);
+    const pt = (step: number, loss: number, gini: number, giniPhantom?: number) => ({ step, loss, accuracy: 1, gini, giniPhantom, seconds: step });
+    sgd.points.push(pt(0, 0.7, 0.1), pt(10, 0.05, 0.4), pt(20, 0.01, 0.5));
+    sam.points.push(pt(0, 0.7, 0.1, 0.05), pt(10, 0.2, 0.45, 0.3), pt(20, 0.04, 0.55, 0.35));
+    const lines = compareRuns([sgd, sam]).lines;
+    assert.deepEqual(lines, [
+      'Same checkpoint: in #2 SAM ρ 1, λ̃ is more even than λ (lower Gini) at 3 of 3 monitored steps.',
+      // the lowest loss both reached is SAM's 0.04: SAM at step 20, SGD at its first step with loss ≤ 0.04
+      "Matched loss: at training loss ≤ 0.040 (step 20 of #2 SAM ρ 1, step 20 of #1 SGD), #2 SAM ρ 1's λ̃ has Gini 0.35 and #1 SGD's λ 0.50: SAM's descent weights are the more even, as the paper says.",
+    ]);
+    sgd.status = 'done';
+    store.remove(sgd.id);
+    store.remove(sam.id); // running: stays
+    assert.deepEqual(store.runs.map((r) => r.id), [2, 3]);
+  });
+
   it('bad live settings throw naming the field', () => {
     assert.throws(() => validateSettings({ lr: -1 }), /settings: lr: expected a number > 0, got -1/);
     assert.throws(() => validateSettings({ dataset: 'cifar' as never }), /settings: dataset: expected one of toy, fmnist-mnist, got "cifar"/);
@@ -195,6 +228,25 @@ describe('demo page in headless Chromium', function () {
     report.adapters = { page: ready.adapter, pageInfo: info, node: rt.gpu.describe() };
     console.log(`    page adapter: ${ready.adapter} (subgroups ${info?.subgroupMinSize}–${info?.subgroupMaxSize}); Node: ${rt.gpu.describe()}`);
     assert.match(await page.locator('#status').innerText(), new RegExp(`WebGPU adapter: ${ready.adapter!.replace(/[()]/g, '\\$&')}`));
+    await page.screenshot({ path: join(OUT, 'ready.png'), fullPage: true });
+  });
+
+  it('explains dominoes, probes, λ/λ̃ and LSAM with a link to the paper, without issue numbers; defaults fit a CPU adapter and say what probes cost', async () => {
+    const text = await page.locator('body').innerText();
+    assert.doesNotMatch(text, ISSUE_NUMBER);
+    const explain = await page.locator('#explain').innerText();
+    for (const term of ['dominoes', 'Probes', 'λ and λ̃', 'LSAM', 'at the same checkpoint', 'across optimizers at the same training loss']) assert.ok(explain.includes(term), `the explanation covers '${term}'`);
+    assert.equal(await page.locator('a[href="https://arxiv.org/abs/2405.20439"]').count(), 1);
+    const software = (await page.evaluate(() => window.samgpuDemo.adapterInfo))!.isSoftware;
+    await page.selectOption('select[name=dataset]', 'fmnist-mnist');
+    assert.equal(await page.isChecked('input[name=probes]'), !software, 'CNN probes are off by default on a CPU adapter');
+    assert.match(await page.locator('#probe-cost').innerText(), software ? /takes minutes on this CPU adapter/ : /takes seconds/);
+    if (software) assert.equal(await page.inputValue('input[name=steps]'), '40');
+    await page.check('input[name=optimizer][value=sgd]');
+    assert.ok(await page.isDisabled('input[name=rho]'), 'SGD has no ρ');
+    await page.check('input[name=optimizer][value=sam]');
+    assert.ok(!(await page.isDisabled('input[name=rho]')));
+    await page.selectOption('select[name=dataset]', 'toy');
   });
 
   it(`fixed-seed toy and CNN runs in the page equal the same runs in Node within ${RTOL}`, async () => {
@@ -228,18 +280,59 @@ describe('demo page in headless Chromium', function () {
     await page.click('#train');
     await page.waitForSelector('body[data-state=done], body[data-state=error]', { timeout: 180_000 });
     const pageSeconds = (performance.now() - t0) / 1000;
-    assert.match(await page.locator('#status').innerText(), /^Done: 8 steps of SAM/);
+    assert.match(await page.locator('#status').innerText(), /^Done: 8 steps of #\d+ SAM ρ 0\.05 s3 in/);
     const result = await page.evaluate(() => window.samgpuDemo.lastResult!);
     assert.deepEqual({ ...result.settings, ...FORM_RUN }, result.settings, 'the run used the form\'s settings');
     const charts = await page.$$eval('main img[id^=chart-]', (imgs) => imgs.map((i) => [i.id, (i as HTMLImageElement).src.startsWith('data:image/svg+xml'), (i as HTMLImageElement).naturalWidth]));
-    assert.deepEqual(charts.map((c) => c[0]), ['chart-loss', 'chart-accuracy', 'chart-probe', 'chart-lorenz', 'chart-gini']);
+    assert.deepEqual(charts.map((c) => c[0]), ['chart-loss', 'chart-accuracy', 'chart-probe', 'chart-lorenz', 'chart-gini', 'chart-gini-loss']);
     for (const [id, svg, w] of charts) assert.ok(svg && (w as number) > 0, `${id} is drawn`);
     assert.equal(await page.locator('#samples canvas').count(), 24);
-    await page.screenshot({ path: join(OUT, 'fmnist-mnist.png'), fullPage: true });
     const inNode = await runLive(result.settings, dataset);
     const c = compare(result, inNode, 'form run');
     report.formRun = { run: result.settings, ...c, pageSeconds };
     console.log(`    form run (fmnist-mnist sam): ${c.count} numbers, max relative difference ${c.maxRel.toExponential(2)} (${c.at}); page ${pageSeconds.toFixed(1)} s`);
+  });
+
+  it('keeps the runs and overlays them, one colour each with a legend entry for every line, axes that contain the data, no θ̃ for SGD (1400 and 800 px)', async () => {
+    const runs = await page.evaluate(() => window.samgpuDemo.runs());
+    assert.deepEqual(runs.map((r) => `${r.dataset} ${r.optimizer}`), ['toy sam', 'toy sgd', 'fmnist-mnist sgd', 'fmnist-mnist sam']);
+    assert.equal(new Set(runs.map((r) => r.color)).size, runs.length, 'one colour per run');
+    assert.equal(await page.locator('#run-list li:not(.other)').count(), 2, 'the FMNIST-MNIST runs are drawn, the toy runs listed');
+    const sgd = runs[2];
+    const sam = runs[3];
+    for (const width of [1400, 800]) {
+      await page.setViewportSize({ width, height: 1000 });
+      const svgs = await page.$$eval('main img[id^=chart-]', (imgs) => imgs.map((i) => [i.id, (i as HTMLImageElement).src]));
+      const bad = svgs.flatMap(([id, src]) => chartProblems(svgOfDataUrl(src), id));
+      assert.deepEqual(bad, [], `at ${width} px`);
+      const loss = svgOfDataUrl(svgs.find(([id]) => id === 'chart-loss')![1]);
+      assert.ok(loss.includes(`>${sam.label} at θ̃<`) && loss.includes(`>${sgd.label}<`), 'both runs in the loss legend, SAM with its θ̃');
+      assert.ok(!new RegExp(`stroke="${sgd.color}"[^>]*stroke-dasharray="6 4"`).test(loss) && !loss.includes(`${sgd.label} at θ̃`), 'no phantom curve for SGD');
+      assert.ok(new RegExp(`stroke="${sam.color}"[^>]*stroke-dasharray="6 4"`).test(loss), "SAM's θ̃ dashed");
+      const gini = svgOfDataUrl(svgs.find(([id]) => id === 'chart-gini-loss')![1]);
+      assert.ok(gini.includes(`>${sam.label} λ̃<`) && !gini.includes(`>${sgd.label} λ̃<`));
+      assert.match(await page.locator('#comparison').innerText(), /Matched loss: at training loss ≤ .*'s λ̃ has Gini \d\.\d\d and .*'s λ \d\.\d\d/);
+      await page.screenshot({ path: join(OUT, `demo-${width}.png`), fullPage: true });
+    }
+    await page.setViewportSize({ width: 1500, height: 1000 });
+    await page.click(`#run-list li[data-run="${runs[0].id}"] button`);
+    assert.deepEqual((await page.evaluate(() => window.samgpuDemo.runs())).map((r) => r.id), runs.slice(1).map((r) => r.id), 'remove takes one run out');
+  });
+
+  it('Stop answers within 2 s, even during a long GPU phase (the decorrelated evaluation of the CNN)', async () => {
+    await page.evaluate(() => void window.samgpuDemo.run({ dataset: 'fmnist-mnist', optimizer: 'sgd', steps: 50, batchSize: 16, probes: false, evalEvery: 1, evalSize: 4 }).catch(() => {}));
+    await page.waitForFunction(() => /measuring accuracy on the decorrelated split… \d+ s/.test(document.querySelector('#status')!.textContent!), null, { timeout: 60_000 });
+    const t0 = performance.now();
+    await page.click('#stop');
+    await page.waitForSelector('body[data-state=done], body[data-state=error]', { timeout: 10_000 });
+    const seconds = (performance.now() - t0) / 1000;
+    report.stopSeconds = seconds;
+    console.log(`    Stop answered in ${seconds.toFixed(2)} s`);
+    assert.ok(seconds < 2, `Stop took ${seconds.toFixed(2)} s`);
+    assert.match(await page.locator('#status').innerText(), /^Stopped: \d+ steps of #\d+ SGD/);
+    assert.equal((await page.evaluate(() => window.samgpuDemo.lastResult!)).stopped, true);
+    await page.click('#clear-runs');
+    await page.waitForFunction(() => document.querySelectorAll('#run-list li').length === 0);
   });
 
   it('a browser without navigator.gpu, or without an adapter, gets a clear message and no Train button', async () => {

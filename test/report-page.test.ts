@@ -56,42 +56,50 @@ describe('report page in headless Chromium', function () {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('the table has a row for SGD and one for SAM, with numbers', async () => {
-    const rows = await page.$$eval('table tbody tr', (trs) => trs.map((tr) => Array.from(tr.querySelectorAll('td')).map((td) => td.textContent!.trim())));
-    const head = await page.$$eval('table thead th', (ths) => ths.map((th) => th.textContent!.trim()));
-    assert.deepEqual(rows.map((r) => r[head.indexOf('optimizer')]), ['SGD', 'SAM']);
-    for (const r of rows) {
-      const cell = (h: string) => r[head.indexOf(h)];
-      for (const h of ['easy-feature probe error', 'hard-feature probe error', 'val acc', 'test acc', 'worst-group acc']) {
-        assert.match(cell(h), PM, `${cell('optimizer')} ${h}: '${cell(h)}'`);
+  it('the table has a row for SGD and one for SAM, with numbers and the untrained references', async () => {
+    const tables = await page.$$eval('table', (ts) => ts.map((t) => ({
+      head: Array.from(t.querySelectorAll('thead th')).map((th) => th.textContent!.trim()),
+      rows: Array.from(t.querySelectorAll('tbody tr')).map((tr) => Array.from(tr.querySelectorAll('td')).map((td) => td.textContent!.trim())),
+    })));
+    const t = tables.find((x) => x.head.includes('hard probe error'))!;
+    const col = (h: string) => t.head.indexOf(h);
+    assert.deepEqual(t.rows.map((r) => r[col('optimizer')]), ['SGD', 'SAM']);
+    for (const r of t.rows) {
+      for (const h of ['easy probe error', 'hard probe error', 'untrained easy', 'untrained hard', 'selection acc', 'test acc', 'worst-group acc']) {
+        assert.match(r[col(h)], PM, `${r[col('optimizer')]} ${h}: '${r[col(h)]}'`);
       }
-      assert.ok(Number(cell('lr')) > 0 && Number(cell('seeds')) === 2, `${cell('optimizer')}: lr '${cell('lr')}', seeds '${cell('seeds')}'`);
+      assert.ok(Number(r[col('lr')]) > 0 && Number(r[col('seeds')]) === 3, `${r[col('optimizer')]}: lr '${r[col('lr')]}', seeds '${r[col('seeds')]}'`);
     }
   });
 
-  it('the claims list is there, each claim with its verdict and its numbers', async () => {
-    const claims = await page.$$eval('h2 + ul > li', (lis) => lis.map((li) => li.textContent!));
-    assert.equal(claims.length, 2);
-    for (const c of claims) assert.match(c, /^\S+ (supported|not supported|inconclusive) \(synthetic\): .*\d\.\d{3}/);
+  it('each claim has its paired interval, n and verdict; the ρ grid says which cell the selection split chose', async () => {
+    const tables = await page.$$eval('table', (ts) => ts.map((t) => Array.from(t.querySelectorAll('tr')).map((tr) => Array.from(tr.querySelectorAll('th, td')).map((c) => c.textContent!.trim()))));
+    const claims = tables.find((t) => t[0].includes('verdict'))!;
+    assert.ok(claims.length >= 4, `${claims.length - 1} claims`);
+    for (const r of claims.slice(1)) {
+      assert.match(r[2], /^[−+]\d\.\d{3} \[[−+]\d\.\d{3}, [−+]\d\.\d{3}\], n = 3$/, r.join(' | '));
+      assert.match(r[3], /^(supported|contradicted|inconclusive)$/);
+    }
+    const grid = tables.find((t) => t[0].includes('selection score'))!;
+    assert.equal(grid.filter((r) => r.at(-1) === '✔').length, 2, 'one chosen cell per optimizer');
   });
 
-  it('every SVG is laid out at a nonzero size and has drawn lines', async () => {
+  it('every SVG is laid out at a nonzero size and has drawn marks', async () => {
     const svgs = await page.$$eval('svg', (els) => els.map((s) => {
       const r = s.getBoundingClientRect();
-      // The data: polylines/paths with at least two points and a visible extent.
-      const drawn = Array.from(s.querySelectorAll('polyline, path')).filter((p) => {
+      const drawn = Array.from(s.querySelectorAll('polyline, path, circle')).filter((p) => {
         const b = (p as SVGGraphicsElement).getBBox();
         return b.width > 0 || b.height > 0;
       });
       return { title: s.querySelector('text')?.textContent ?? '', width: r.width, height: r.height, lines: s.querySelectorAll('line').length, drawn: drawn.length };
     }));
-    assert.equal(svgs.length, 2);
+    assert.equal(svgs.length, 3);
     // ids are page-global: each inlined chart clips to its own plot area
     const ids = await page.$$eval('svg [id]', (els) => els.map((e) => e.id));
     assert.equal(new Set(ids).size, ids.length, `duplicate ids: ${ids.join(', ')}`);
     for (const s of svgs) {
       assert.ok(s.width > 0 && s.height > 0, `${s.title}: ${s.width}×${s.height}`);
-      assert.ok(s.drawn >= 2 && s.lines > 0, `${s.title}: ${s.drawn} drawn series, ${s.lines} lines`);
+      assert.ok(s.drawn >= 2 && s.lines > 0, `${s.title}: ${s.drawn} drawn marks, ${s.lines} lines`);
     }
   });
 

@@ -75,6 +75,24 @@ describe('experiment runner', () => {
     assert.ok(f.untrainedProbes && Number.isFinite(f.untrainedProbes.hard.error) && Number.isFinite(f.probes.hard.valError!));
   });
 
+  it('the importance diagnostics leave no trace in training, and ρ warms up linearly over the configured epochs', async () => {
+    const base = { ...CONFIG, epochs: 2, probe: { l2Grid: [0.1], untrained: false } };
+    const without = await runInDir(join(tmp, 'imp-off'), { ...base, importance: { examples: 0 } });
+    const withImp = await runInDir(join(tmp, 'imp-on'), { ...base, importance: { examples: 64, every: 1 } });
+    assert.ok(without.status === 'done' && withImp.status === 'done');
+    const strip = (d: string) => {
+      const f = finalOf(d) as FinalResult;
+      return { probes: f.probes, testAcc: f.testAcc, metrics: f.metrics.map((m) => ({ ...m, importance: undefined })) };
+    };
+    assert.deepEqual(strip(join(tmp, 'imp-on')), strip(join(tmp, 'imp-off')));
+    assert.equal((finalOf(join(tmp, 'imp-on')) as FinalResult).importance.length, 3);
+    // 4 steps per epoch, warm-up over 2 epochs: the last step of each epoch runs at ρ·min(1, step/8)
+    const warm = await runInDir(join(tmp, 'warm'), { ...base, epochs: 3, importance: { examples: 0 }, optimizer: { ...CONFIG.optimizer, rho: 0.08, rhoWarmup: 2 } });
+    assert.equal(warm.status, 'done');
+    const rhos = (finalOf(join(tmp, 'warm')) as FinalResult).metrics.map((m) => m.rho!);
+    assert.deepEqual(rhos.map((r) => +r.toFixed(12)), [0.03, 0.07, 0.08]);
+  });
+
   it('a killed process resumes to the same result, and never leaves a truncated file', async function () {
     this.timeout(300_000);
     const results = join(tmp, 'cli');

@@ -10,6 +10,7 @@ import { headline } from '../experiments/studies/headline.ts';
 import { runStudy } from '../experiments/studies/study.node.ts';
 import type { FinalResult } from '../experiments/runner/types.ts';
 import { gpu } from './helpers.ts';
+import { findingsMarkdown } from '../experiments/studies/findings-doc.ts';
 
 const fake = (seed: number, score: number) => ({ config: { seed }, probes: { easy: { valError: score }, hard: { valError: score } } }) as unknown as FinalResult;
 
@@ -60,6 +61,12 @@ describe('studies', () => {
       assert.equal(statSync(final).mtimeMs, mtime);
       const again = JSON.parse(readFileSync(join(dir, 'findings.json'), 'utf8'));
       assert.deepEqual(again.findings, f.findings);
+      // docs/FINDINGS.md is rendered from findings.json alone
+      const md = findingsMarkdown([{ path: 'results/x/findings.json', findings: f }]);
+      assert.match(md, /^# Findings/);
+      assert.match(md, /samgpu study headline --budget smoke/);
+      assert.match(md, /\| SAM lowers the hard feature's probe error .*\| inconclusive \|/);
+      assert.ok(!/NaN|undefined/.test(md));
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -61,8 +61,11 @@ export function finals(sweepDir: string): Record<string, unknown> {
   return out;
 }
 
-/** What `samgpu report` aggregates (hyper-parameters picked on validation, mean ± sd over seeds). */
-export const aggregateOf = (sweepDir: string) => aggregate(loadRuns(sweepDir).map((r) => r.final));
+/** What `samgpu report` aggregates (hyper-parameters picked on the selection split, paired claims), without the runs' wall-clock fields. */
+export function aggregateOf(sweepDir: string) {
+  const a = aggregate(loadRuns(sweepDir).map((r) => r.final));
+  return { ...a, rows: a.rows.map(({ runs: _runs, ...row }) => row) };
+}
 
 /** report.html from the claims to the figures (the header names the folder, the footer the time). */
 export function reportBody(sweepDir: string): string {

@@ -13,6 +13,12 @@ export interface Demo {
   run(settings: Partial<LiveSettings>): Promise<LiveResult>;
   lastResult: LiveResult | null;
   checkWebGpu: typeof checkWebGpu;
+  /** Press Stop (if a run is in progress). */
+  stop(): void;
+  /** The kept runs, as the list shows them. */
+  runs(): { id: number; label: string; color: string; optimizer: string; dataset: string; status: string }[];
+  /** Remove every finished run. */
+  clearRuns(): void;
 }
 
 declare global {

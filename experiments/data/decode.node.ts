@@ -4,16 +4,26 @@
 // formula (sharp's own conversion goes through ICC and differs). Then the geometric transform
 // (transforms.ts) runs, and the resulting CHW bytes of a whole file list are cached.
 import { readFile } from 'node:fs/promises';
-import sharp from 'sharp';
+import type SharpModule from 'sharp';
 import { cached, type CacheOptions } from './cache.node.ts';
 import { cmykToRgb, describeMagic, hwcToChw, sniffFormat, toRgb, type U8Image } from './image.ts';
 import { applySteps, bytesToFloat, fixedOutputSize, type ImageTransform } from './transforms.ts';
 import { dataError, type ImageShape } from './types.ts';
 
+let sharpLoading: Promise<typeof SharpModule> | null = null;
+
+/** sharp loads its native libvips when imported: loaded at the first decode, so runs that decode
+ * no image file (embedded, synthetic, IDX and CIFAR data) work where its binaries are missing. */
+function loadSharp(reader: string, file: string): Promise<typeof SharpModule> {
+  sharpLoading ??= import('sharp').then((m) => m.default);
+  return sharpLoading.catch((e: Error) => dataError(reader, file, `cannot decode images: the npm package sharp does not load here (${e.message.split('\n')[0]}); reinstall it with npm install sharp`));
+}
+
 /** Decode JPEG or PNG bytes (format by magic bytes, whatever the file name says) to 8-bit RGB HWC. */
 export async function decodeImage(bytes: Uint8Array, file: string, reader = 'image'): Promise<U8Image> {
   const format = sniffFormat(bytes);
   if (!format) dataError(reader, file, `not a JPEG or PNG (${describeMagic(bytes)})`);
+  const sharp = await loadSharp(reader, file);
   try {
     const opts = { ignoreIcc: true, failOn: 'error' as const };
     const meta = await sharp(bytes, opts).metadata();

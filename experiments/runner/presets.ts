@@ -66,7 +66,7 @@ export const PRESETS: Record<string, Preset> = {
 
 /**
  * The SAM radii each protocol sweeps (ρ = 0 is the base optimizer alone, `optimizer.name: 'sgd'`):
- * the issue's grid for Waterbirds and CelebA; the paper's DomainBed sweep {0, 0.03, 0.05, 0.1};
+ * {0.01, 0.02, 0.05, 0.1} for Waterbirds and CelebA; the paper's DomainBed sweep {0, 0.03, 0.05, 0.1};
  * and, for DomainBed, the 4 target domains of each dataset (the paper's 12 transfer results).
  */
 export const PROTOCOL_GRIDS: Record<string, { rho: number[]; testDomains?: string[] }> = {

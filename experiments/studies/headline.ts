@@ -22,25 +22,51 @@ const range = (from: number, n: number) => Array.from({ length: n }, (_, i) => f
 /** Digits 0–4 supply ~980 images each (mnist ships ~1,000 per class): these splits use 975 of each. */
 const SIZES = { train: 2000, val: 1250, test: 1500 };
 
-function plan(o: { sizes: typeof SIZES; epochs: number; seeds: number[]; selectionSeeds: number[]; select: boolean; importanceExamples: number; batchSize?: number; l2Grid?: number[] }): Plan {
+/** SAM's ρ and warm-up where a budget does not choose them: the powered budget's choice on the selection split. */
+export const DEFAULT_RHO = 0.05;
+export const DEFAULT_RHO_WARMUP = 0;
+
+interface PlanOptions {
+  sizes: typeof SIZES;
+  epochs: number;
+  seeds: number[];
+  selectionSeeds: number[];
+  select: boolean;
+  importanceExamples: number;
+  /** Epochs between importance measurements (they never change training: eval mode, θ restored). */
+  importanceEvery: number;
+  /**
+   * Probe the untrained network in every arm (a check: SGD's and SAM's initializations are the
+   * same per seed, so their untrained probes must be equal), or only in SGD's, whose seeds give
+   * every arm its untrained reference.
+   */
+  untrainedEveryArm: boolean;
+  batchSize?: number;
+  l2Grid?: number[];
+}
+
+function plan(o: PlanOptions): Plan {
   const base = {
     name: 'headline',
     dataset: { name: 'fmnist-mnist-embedded', options: { sizes: o.sizes } },
     model: { name: 'small-cnn' },
-    optimizer: { lr: 0.05, momentum: 0.9, weightDecay: 5e-4, rho: 0.05 },
+    optimizer: { lr: 0.05, momentum: 0.9, weightDecay: 5e-4, rho: DEFAULT_RHO, rhoWarmup: DEFAULT_RHO_WARMUP },
     epochs: o.epochs,
     batchSize: o.batchSize ?? 128,
     probe: { representation: 'pooled', fitShare: 0.6, untrained: true, ...(o.l2Grid ? { l2Grid: o.l2Grid } : {}) },
-    importance: { examples: o.importanceExamples, every: 1 },
+    importance: { examples: o.importanceExamples, every: o.importanceEvery },
   };
+  const untrained = o.untrainedEveryArm ? {} : { 'probe.untrained': false };
   return {
     base,
     arms: [
       { id: 'sgd', label: 'SGD', params: { 'optimizer.name': 'sgd' } },
-      { id: 'sam', label: 'SAM', params: { 'optimizer.name': 'sam' }, ...(o.select ? { select: { 'optimizer.rho': [0.02, 0.05, 0.1, 0.2] } } : {}) },
+      // ρ and a linear ρ warm-up (which removes the stall of large ρ: the loss sits at chance for
+      // epochs without it) chosen on the selection split
+      { id: 'sam', label: 'SAM', params: { 'optimizer.name': 'sam', ...untrained }, ...(o.select ? { select: { 'optimizer.rho': [0.05, 0.1, 0.2], 'optimizer.rhoWarmup': [0, 2] } } : {}) },
       // the ceiling: the same network trained on decorrelated dominoes (1/K correlation: every
       // digit equally often with every item) with the hard label, so only the item predicts y
-      { id: 'oracle', label: 'oracle (SGD, decorrelated train, hard label)', params: { 'optimizer.name': 'sgd', 'dataset.options.trainCorrelation': 0.2 } },
+      { id: 'oracle', label: 'oracle (SGD, decorrelated train, hard label)', params: { 'optimizer.name': 'sgd', 'dataset.options.trainCorrelation': 0.2, ...untrained } },
     ],
     seeds: o.seeds,
     selectionSeeds: o.selectionSeeds,
@@ -66,15 +92,15 @@ export const headline: Study = {
   budgets: {
     smoke: {
       description: 'a plumbing check in seconds (tiny splits, one epoch, two seeds): every verdict is inconclusive by design',
-      plan: plan({ sizes: { train: 250, val: 250, test: 250 }, epochs: 1, seeds: [0, 1], selectionSeeds: [], select: false, importanceExamples: 64, batchSize: 64, l2Grid: [0.01, 0.1, 1] }),
+      plan: plan({ sizes: { train: 250, val: 250, test: 250 }, epochs: 1, seeds: [0, 1], selectionSeeds: [], select: false, importanceExamples: 64, importanceEvery: 1, untrainedEveryArm: false, batchSize: 64, l2Grid: [0.01, 0.1, 1] }),
     },
     default: {
-      description: 'what `npm start` runs: ρ fixed at the value the powered budget chose on the selection split, 3 seeds, 8 epochs (about 7 minutes on 2 CPU cores)',
-      plan: plan({ sizes: SIZES, epochs: 8, seeds: range(0, 3), selectionSeeds: [], select: false, importanceExamples: 1024 }),
+      description: 'what `npm start` runs: the powered budget\'s protocol with ρ fixed at its choice on the selection split, 3 seeds, importance weights every 2 epochs',
+      plan: plan({ sizes: SIZES, epochs: 6, seeds: range(0, 3), selectionSeeds: [], select: false, importanceExamples: 1024, importanceEvery: 2, untrainedEveryArm: false }),
     },
     powered: {
-      description: 'ρ chosen among 0.02, 0.05, 0.1, 0.2 on the selection split by 2 separate seeds, then 20 paired seeds of 8 epochs: sized for 80% power at a 1-point hard-feature effect',
-      plan: plan({ sizes: SIZES, epochs: 8, seeds: range(0, 20), selectionSeeds: [100, 101], select: true, importanceExamples: 1024 }),
+      description: 'ρ ∈ {0.05, 0.1, 0.2} × ρ warm-up ∈ {0, 2 epochs} chosen on the selection split by 2 separate seeds, then 20 paired seeds of 6 epochs, sized for 80% power at a 1-point hard-feature effect',
+      plan: plan({ sizes: SIZES, epochs: 6, seeds: range(0, 20), selectionSeeds: [100, 101], select: true, importanceExamples: 1024, importanceEvery: 1, untrainedEveryArm: true }),
     },
   },
   analyze,
@@ -101,7 +127,18 @@ export function powerNote(c: Claim): string {
   return `sd of the per-seed differences ${k.sd.toFixed(4)}: with n = ${k.n} the smallest effect detected with 80% power is ${mde.toFixed(4)}; a ${TARGET_EFFECT} effect needs ${Number.isFinite(need) ? need : 'more than 10,000'} seeds`;
 }
 
-function analyze(ctx: StudyContext): StudyResult {
+/**
+ * Every arm's untrained reference from the SGD run of the same seed where the arm did not probe
+ * its own: the initialization depends on the seed alone (and the probe splits on the seed and
+ * the validation split, which the oracle's training data does not change).
+ */
+export function shareUntrained(runs: Map<string, FinalResult[]>): Map<string, FinalResult[]> {
+  const bySeed = new Map((runs.get('sgd') ?? []).filter((r) => r.untrainedProbes).map((r) => [r.config.seed, r.untrainedProbes!]));
+  return new Map([...runs].map(([arm, rs]) => [arm, rs.map((r) => (r.untrainedProbes || !bySeed.has(r.config.seed) ? r : { ...r, untrainedProbes: bySeed.get(r.config.seed) }))]));
+}
+
+function analyze(input: StudyContext): StudyResult {
+  const ctx = { ...input, runs: shareUntrained(input.runs) };
   const sgd = ctx.runs.get('sgd') ?? [];
   const sam = ctx.runs.get('sam') ?? [];
   const oracle = ctx.runs.get('oracle') ?? [];
@@ -129,6 +166,12 @@ function analyze(ctx: StudyContext): StudyResult {
     const gSgd: Metric = (r) => atLoss(r, level)?.gini ?? NaN;
     const c = pairedClaim(`gini-matched-${level}`, `At matched training loss (${level}) SAM's λ̃ is more uniform than SGD's λ`, `Gini(SAM λ̃) − Gini(SGD λ), first checkpoint with fixed-set loss ≤ ${level}`, 'negative', sam, sgd, gSam, gSgd);
     if (c.comparison.n > 0) findings.push(toFinding('mechanism', c));
+  }
+  // Where SAM probed its own initialization, it must equal SGD's (same seed, same initialization).
+  const own = (input.runs.get('sam') ?? []).filter((r) => r.untrainedProbes);
+  if (own.length) {
+    const d = pairedClaim('same-init', 'SGD and SAM start from the same network per seed', 'SAM − SGD, untrained hard-feature probe error', 'negative', own, input.runs.get('sgd') ?? [], m.untrainedHardError);
+    if (d.comparison.differences.some((x) => x !== 0)) findings.push(toFinding('learned', d, 'the untrained probes should be identical: a nonzero difference means the arms did not share their initialization'));
   }
   // Seed-level estimates that are no claim: each arm's hard-feature gain over its untrained network.
   const gains = new Map(sgd.map((r) => [r.config.seed, m.hardGain(r)]));

@@ -1,12 +1,12 @@
-// The two-feature toy of issue #5: every knob with its documented default.
+// The two-feature toy: every knob with its documented default.
 //
-// The paper's toy distribution is unpublished (../shared/reference.md §1). The defaults are
-// the float64 simulation in reference.md that shows the effect: y ∈ {±1}, n = 500,
+// The paper's toy distribution is unpublished (only its appendix PDF describes it). The defaults
+// are a float64 simulation of our own that shows the effect: y ∈ {±1}, n = 500,
 // x_easy ∈ ℝ⁵ = y·3·e₁ + 0.3·ξ, x_hard ∈ ℝ⁵⁰ = y·1·e₁ + 1.0·ξ, two 16-unit ReLU branches,
 // f = ⟨v_e, φ_e⟩ + ⟨v_h, φ_h⟩, 1/√fan-in Gaussian init, logistic loss, full-batch GD with
 // lr 0.5 for 1000 steps. One change: each feature's signal coordinate is drawn from its
 // Gaussian conditioned on y·x[0] ≥ minMargin, so that both features predict y perfectly on
-// every set (as issue #5 asks); minMargin: null gives reference.md's plain Gaussian.
+// every set; minMargin: null gives the plain Gaussian.
 
 /** How one feature (a block of input coordinates) carries the label. */
 export interface FeatureConfig {
@@ -91,7 +91,8 @@ export interface TrainConfig {
   lorenzPoints: number;
   /**
    * Training losses at which λ is compared across methods (the first recorded step whose loss
-   * is ≤ the level; reference.md §1: compare at matched loss, not at the final step).
+   * is ≤ the level). Not the final step: once the loss is near zero a SAM model's λ is more
+   * concentrated than GD's, so across optimizers λ is compared at matched loss.
    */
   matchedLoss: number[];
 }

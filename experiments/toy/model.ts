@@ -6,7 +6,7 @@
 //    needs one matmul per layer instead of two (fewer dispatches per step on lavapipe).
 //  - 'mlp': the same sizes with a dense W (every unit sees both features): no branch structure.
 // Init: Gaussian with std 1/√fan-in (easy units: easy.dim, hard units: hard.dim, MLP units:
-// the input dim, head: the number of units); no biases (reference.md §1's toy).
+// the input dim, head: the number of units); no biases (as in the toy's float64 simulation, experiments/toy/config.ts).
 import { tensor, type Tensor } from '../../engine/tensor.ts';
 import type { Rng } from '../../engine/random.ts';
 import { Module } from '../../engine/nn/module.ts';

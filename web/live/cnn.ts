@@ -1,7 +1,8 @@
 // The live CNN: the paper's small CNN (the runner's model and initialization for a seed) trained
 // on a two-feature dataset (FMNIST-MNIST dominoes) with softmax cross-entropy, minibatches in the
 // runner's per-epoch order; probes of the easy and hard feature on group-balanced subsets of the
-// validation (fit) and test splits, and the network's own accuracy on the balanced test subset.
+// validation (fit) and test splits, and the network's own predictions on a (smaller) balanced
+// subset of the decorrelated test split, scored against each feature's label.
 import { tensor, type Tensor } from '../../engine/tensor.ts';
 import { keep, scope } from '../../engine/scope.ts';
 import { Rng } from '../../engine/random.ts';
@@ -16,7 +17,7 @@ import { epochOrder } from '../../experiments/data/batches.ts';
 import { DEFAULTS, validateConfig } from '../../experiments/runner/config.ts';
 import { balancedIndices, extractFeatures } from '../../experiments/probe/feature-probes.ts';
 import { fitLinearProbes } from '../../experiments/probe/probe.ts';
-import type { LiveTask, ProbePoint } from './loop.ts';
+import type { EvalPoint, LiveTask, ProbePoint } from './loop.ts';
 import type { LiveSettings } from './settings.ts';
 
 /** L2 strength of the live probes (one value, no selection: the page favours speed over the paper's protocol). */
@@ -46,7 +47,11 @@ export function cnnTask(s: LiveSettings, data: TwoFeatureDataset): LiveTask {
   const testIdx = balancedIndices(test, rng, s.probeSize);
   const labels = (split: TwoFeatureSplit, idx: number[]) => [Float64Array.from(idx, (i) => split.easy[i]), Float64Array.from(idx, (i) => split.hard[i])];
   const classes = Math.max(data.features.easy.classes.length, data.features.hard.classes.length);
-  const testY = keep(tensor(Float32Array.from(testIdx, (i) => test.y[i]), [testIdx.length]));
+  // The decorrelated evaluation set: evalSize examples per (easy, hard) group (all when 0).
+  const evalIdx = balancedIndices(test, new Rng(s.seed ^ 0x2545f491), s.evalSize);
+  const evalLabels = (k: 'easy' | 'hard') => keep(tensor(Float32Array.from(evalIdx, (i) => test[k][i]), [evalIdx.length]));
+  const evalEasy = evalLabels('easy');
+  const evalHard = evalLabels('hard');
   return {
     model,
     sgd,
@@ -62,10 +67,24 @@ export function cnnTask(s: LiveSettings, data: TwoFeatureDataset): LiveTask {
       if (!measure) return { loss };
       return noGrad(() => ({ loss, lambda: softmaxImportanceWeights(logits, y), accuracy: accuracy(logits, y) }));
     },
+    async evaluate(step): Promise<EvalPoint> {
+      const f = extractFeatures(model, test, evalIdx); // eval mode
+      model.train();
+      const [hard, easy] = noGrad(() => scope(() => {
+        const logits = model.head.forward(f);
+        return [accuracy(logits, evalHard), accuracy(logits, evalEasy)];
+      }));
+      f.dispose();
+      try {
+        return { step, accuracyHard: await hard.item(), accuracyEasy: await easy.item() };
+      } finally {
+        hard.dispose();
+        easy.dispose();
+      }
+    },
     async probe(step): Promise<ProbePoint> {
       const fFit = extractFeatures(model, val, fitIdx);
       const fTest = extractFeatures(model, test, testIdx);
-      const acc = keep(noGrad(() => scope(() => accuracy(model.head.forward(fTest), testY))));
       model.train();
       // [1, n, d] views: fitLinearProbes makes (and keeps) its own view of rank-2 features.
       const [fit3, test3] = [fFit, fTest].map((f) => f.view([1, ...f.shape]));
@@ -74,13 +93,14 @@ export function cnnTask(s: LiveSettings, data: TwoFeatureDataset): LiveTask {
           { x: fit3, labels: labels(val, fitIdx) }, { x: test3, labels: labels(test, testIdx) },
           { l2: LIVE_PROBE_L2, classes, tol: PROBE_TOL, maxIter: PROBE_MAX_ITER },
         );
-        return { step, easyError: 1 - r.testAccuracy[0][0], hardError: 1 - r.testAccuracy[0][1], testAccuracy: await acc.item() };
+        return { step, easyError: 1 - r.testAccuracy[0][0], hardError: 1 - r.testAccuracy[0][1] };
       } finally {
-        for (const t of [fFit, fTest, fit3, test3, acc]) t.dispose();
+        for (const t of [fFit, fTest, fit3, test3]) t.dispose();
       }
     },
     dispose() {
-      testY.dispose();
+      evalEasy.dispose();
+      evalHard.dispose();
       model.dispose();
       sgd.flat.data.dispose();
       sgd.flat.grad.dispose();

@@ -6,7 +6,7 @@ import { validateSettings, type LiveSettings } from './settings.ts';
 import { toyLiveData, toyTask } from './toy.ts';
 import { cnnTask } from './cnn.ts';
 
-export type { LiveHooks, LiveResult, LivePoint, LiveUpdate, ProbePoint } from './loop.ts';
+export type { EvalPoint, LiveHooks, LivePhase, LiveResult, LivePoint, LiveUpdate, ProbePoint } from './loop.ts';
 
 /** `dataset` is the two-feature image dataset for 'fmnist-mnist' (the toy generates its own). */
 export async function runLive(input: Partial<LiveSettings>, dataset: TwoFeatureDataset | null, hooks: LiveHooks = {}): Promise<LiveResult> {

@@ -10,7 +10,7 @@ export interface LiveSettings {
   dataset: LiveDataset;
   optimizer: LiveOptimizer;
   lr: number;
-  /** SAM's radius; for SGD the radius of the counterfactual phantom point θ̃ at which λ̃ is measured. */
+  /** SAM's radius (SGD has none: ignored). */
   rho: number;
   seed: number;
   /** Training steps (toy: full-batch steps; CNN: minibatches). */
@@ -25,25 +25,44 @@ export interface LiveSettings {
   probeEvery: number;
   /** Probe set size: toy: examples per probe set (fit and test); CNN: examples per (easy, hard) group. */
   probeSize: number;
+  /** The network's own accuracy on the decorrelated split every this many steps (and at the last); 0: last only. */
+  evalEvery: number;
+  /** CNN: examples per (easy, hard) group of that evaluation set (the toy evaluates on its probe test set). */
+  evalSize: number;
 }
 
 export const DATASETS: readonly LiveDataset[] = ['toy', 'fmnist-mnist'];
 export const OPTIMIZERS: readonly LiveOptimizer[] = ['sgd', 'sam', 'lsam'];
 
-/** The toy's documented defaults (experiments/toy/config.ts) and the runner's for the CNN. */
-export function defaultSettings(dataset: LiveDataset, optimizer: LiveOptimizer = 'sam'): LiveSettings {
+/**
+ * The toy's documented defaults (experiments/toy/config.ts) and the runner's for the CNN.
+ * `software`: the adapter is a CPU implementation (lavapipe, SwiftShader): the CNN then gets a
+ * shorter run with smaller batches and no probes, whose 3,584-feature fits take minutes there
+ * (PROBE_COST); the user may tick them.
+ */
+export function defaultSettings(dataset: LiveDataset, optimizer: LiveOptimizer = 'sam', software = false): LiveSettings {
   if (dataset === 'toy') {
     const t = TOY_DEFAULTS.train;
     return {
       dataset, optimizer, lr: t.lr, rho: optimizer === 'lsam' ? t.rho.lsam : t.rho.sam, seed: 0,
-      steps: 300, batchSize: TOY_DEFAULTS.data.n, every: 5, probes: true, probeEvery: 50, probeSize: 1000,
+      steps: 300, batchSize: TOY_DEFAULTS.data.n, every: 5, probes: true, probeEvery: 50, probeSize: 1000, evalEvery: 10, evalSize: 0,
     };
   }
   const o = RUN_DEFAULTS.optimizer;
-  return {
-    dataset, optimizer, lr: o.lr, rho: o.rho, seed: 0,
-    steps: 94, batchSize: 64, every: 2, probes: true, probeEvery: 47, probeSize: 20,
-  };
+  const common = { dataset, optimizer, lr: o.lr, rho: o.rho, seed: 0, every: 2, probeSize: 20, evalEvery: 10, evalSize: 4 };
+  return software
+    ? { ...common, steps: 40, batchSize: 32, probes: false, probeEvery: 0 }
+    : { ...common, steps: 94, batchSize: 64, probes: true, probeEvery: 47 };
+}
+
+/** What one probe fit costs, said next to the checkbox (measured, see the comments). */
+export function probeCost(dataset: LiveDataset, software: boolean): string {
+  if (dataset === 'toy') return 'a fit takes about a second (32 features)';
+  // One fit of the CNN's 3,584 features × 500 examples (two targets, gradient descent):
+  // 12 s in Node on lavapipe, 13 min in headless Chromium on SwiftShader (2-core machine).
+  return software
+    ? 'each fit of the CNN\'s 3,584 features takes minutes on this CPU adapter (13 min measured on SwiftShader, 12 s on lavapipe)'
+    : 'each fit of the CNN\'s 3,584 features takes seconds on a GPU';
 }
 
 function fail(field: string, expected: string, got: unknown): never {
@@ -74,6 +93,8 @@ export function validateSettings(input: Partial<LiveSettings>): LiveSettings {
   if (typeof s.probes !== 'boolean') fail('probes', 'true or false', s.probes);
   num('probeEvery', (v) => int(v) && v >= 0, 'an integer >= 0');
   num('probeSize', (v) => int(v) && v >= 4, 'an integer >= 4');
+  num('evalEvery', (v) => int(v) && v >= 0, 'an integer >= 0');
+  num('evalSize', (v) => int(v) && v >= 0, 'an integer >= 0');
   return s;
 }
 
