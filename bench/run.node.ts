@@ -1,4 +1,4 @@
-// Benchmarks: `npm run bench -- CASE [CASE ...]` (cases: matmul, convnet, sam, peers, profile, tune, skinny, steps).
+// Benchmarks: `npm run bench -- CASE [CASE ...]` (cases: matmul, convnet, sam, peers, profile, tune, skinny, steps, resnet50).
 // Writes bench/RESULTS.md (the latest section per case) and appends every section to bench/HISTORY.md.
 //
 // Environment (bench/gpu.sh sets these on a lent GPU):
@@ -31,6 +31,9 @@ import { preparePeers, casePeers, type PeerSetup } from './peers/index.ts';
 import { caseProfile } from './profile.ts';
 import { caseSkinny, caseTune } from './tune.ts';
 import { caseSteps } from './gpu-steps.ts';
+import { caseResnet50 } from './resnet50.ts';
+import { startTorch, type TorchPeer } from './peers/torch-cpu.ts';
+import { RESNET50 } from './peers/resnet50.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const SIZES = matmulSizes();
@@ -87,6 +90,8 @@ interface Prepared {
   numpy: NumpyResult | null;
   numpyUnset: NumpyResult | null;
   peers: PeerSetup | null;
+  /** PyTorch's process for the resnet50 case (started before init(), like the peers') */
+  torchResnet50: TorchPeer | null;
 }
 
 /** The key numbers of this run, for BENCH_JSON. */
@@ -222,6 +227,7 @@ const CASES: Record<string, (rt: Runtime, pre: Prepared) => Promise<string>> = {
     metrics.tune = r.metrics;
     return r.text;
   },
+  resnet50: (rt, pre) => caseResnet50(rt, pre.torchResnet50),
 };
 
 // No case named: the side-by-side comparison with the peers.
@@ -234,7 +240,7 @@ if (!names.length || names.some((n) => !CASES[n])) {
 // priority (children inherit the spawning thread's nice), so that they run with the same
 // settings as lavapipe's workers (bench/peers/index.ts). numpy runs to completion first:
 // nothing of ours (nor PyTorch's import) runs meanwhile.
-const pre: Prepared = { numpy: null, numpyUnset: null, peers: null };
+const pre: Prepared = { numpy: null, numpyUnset: null, peers: null, torchResnet50: null };
 if (names.includes('matmul') || names.includes('convnet')) {
   const sizes = [...new Set([...(names.includes('matmul') ? SIZES.filter((n) => n <= NUMPY_MAX) : []), ...(names.includes('convnet') ? [1024] : [])])].sort((a, b) => a - b);
   pre.numpy = numpy('numpy (env as set)', process.env, sizes);
@@ -246,6 +252,7 @@ if (names.includes('matmul') || names.includes('convnet')) {
   }
 }
 if (names.includes('peers')) pre.peers = await preparePeers();
+if (names.includes('resnet50')) pre.torchResnet50 = startTorch(() => JSON.stringify({ resnet50: RESNET50 }));
 const rt = await init({ maxDispatchesPerBatch: 4096 });
 const adapter = adapterName(rt);
 const sections: string[] = [];

@@ -11,7 +11,10 @@ export interface PresetDefaults {
   optimizer: string;
   lr: number;
   rho: number;
-  epochs: number;
+  /** '–' for a step-counted preset. */
+  epochs: number | '–';
+  /** '–' for an epoch-counted preset (DomainBed counts steps). */
+  steps: number | '–';
   batchSize: number;
   seed: number;
 }
@@ -23,10 +26,11 @@ export function presetDefaults(name: string): PresetDefaults {
     preset: name,
     dataset: NO_FILES.includes(p.dataset.name) ? `${p.dataset.name} (no files)` : `${p.dataset.name} (--data-dir)`,
     model: p.model?.name ?? DEFAULTS.model.name,
-    optimizer: o.name,
+    optimizer: o.base && o.base !== 'sgd' ? `${o.name}/${o.base}` : o.name,
     lr: o.lr,
     rho: o.rho,
-    epochs: p.epochs ?? DEFAULTS.epochs,
+    epochs: p.steps ? '–' : p.epochs ?? DEFAULTS.epochs!,
+    steps: p.steps ?? '–',
     batchSize: p.batchSize ?? DEFAULTS.batchSize,
     seed: p.seed ?? DEFAULTS.seed,
   };
@@ -34,10 +38,10 @@ export function presetDefaults(name: string): PresetDefaults {
 
 /** A plain-text table of every preset's defaults. */
 export function presetsTable(): string {
-  const head = ['preset', 'dataset', 'model', 'optimizer', 'lr', 'rho', 'epochs', 'batch size', 'seed'];
+  const head = ['preset', 'dataset', 'model', 'optimizer', 'lr', 'rho', 'epochs', 'steps', 'batch size', 'seed'];
   const rows = Object.keys(PRESETS).map((n) => {
     const d = presetDefaults(n);
-    return [d.preset, d.dataset, d.model, d.optimizer, String(d.lr), String(d.rho), String(d.epochs), String(d.batchSize), String(d.seed)];
+    return [d.preset, d.dataset, d.model, d.optimizer, String(d.lr), String(d.rho), String(d.epochs), String(d.steps), String(d.batchSize), String(d.seed)];
   });
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) => '  ' + cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();

@@ -44,6 +44,9 @@ export const parseSafetensors = atMost('parseSafetensors', 2, ST.parseSafetensor
 export const serializeSafetensors = atMost('serializeSafetensors', 2, ST.serializeSafetensors);
 export const saveStateDict = atMost('saveStateDict', 2, SD.saveStateDict);
 export const loadStateDict = atMost('loadStateDict', 3, SD.loadStateDict);
+import * as TW from './io/torchvision-weights.ts';
+export type { PretrainedOptions, PretrainedReport } from './io/torchvision-weights.ts';
+export const loadPretrained = atMost('loadPretrained', 3, TW.loadPretrained);
 
 import { GpuDevice, type DeviceOptions } from './device/gpu-device.ts';
 import { SamgpuError } from './device/errors.ts';

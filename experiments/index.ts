@@ -13,6 +13,7 @@ export * as presets from './runner/presets.ts';
 export * as sweep from './runner/sweep.ts';
 export * as checkpoint from './runner/checkpoint.ts';
 export * as aggregate from './report/aggregate.ts';
+export * as paperReference from './report/paper-reference.ts';
 export * as toyConfig from './toy/config.ts';
 export * as toyData from './toy/data.ts';
 export * as toyModel from './toy/model.ts';

@@ -20,10 +20,10 @@ guarded(`neg exp log relu sigmoid tanh sqrt abs square addScalar mulScalar affin
   sizeOf scope keep setAsyncScopeContext noGrad backward record manualSeed
   parseSafetensors serializeSafetensors saveStateDict loadStateDict initWith useDevice checkErrors init fileStore tuneCacheDir
   nn.setBatchNormStatsUpdate nn.manualSeed nn.kaimingUniformDefault nn.kaimingNormalFanOut
-  optim.stepLR optim.cosineLR optim.linearWarmup optim.constantLR models.resnet18 models.resnet50`);
+  loadPretrained augmentBatch optim.stepLR optim.cosineLR optim.linearWarmup optim.constantLR models.resnet18 models.resnet50`);
 for (const n of ['zeros', 'ones', 'empty', 'reshape', 'permute', 'expand']) SURFACE[n] = 'varargs';
 for (const n of `nn.Linear nn.Conv2d nn.BatchNorm1d nn.BatchNorm2d nn.ReLU nn.MaxPool2d nn.AvgPool2d nn.AdaptiveAvgPool2d nn.Flatten
-  nn.Dropout nn.Sequential optim.SGD optim.SAM optim.LRScheduler models.SmallCNN models.ResNet models.BasicBlock models.Bottleneck Rng`.split(/\s+/)) SURFACE[n] = 'class';
+  nn.Dropout nn.Sequential optim.SGD optim.Adam optim.AdamW optim.SAM optim.LRScheduler models.SmallCNN models.ResNet models.BasicBlock models.Bottleneck Rng`.split(/\s+/)) SURFACE[n] = 'class';
 for (const n of ['getRuntime', 'liveTensorCount', 'hasAsyncScopeContext', 'isGradEnabled', 'nn.getDefaultRng', 'nn.isBatchNorm']) {
   SURFACE[n] = 'exempt: a getter or predicate (fine as a map/filter callback); an extra argument cannot change its result';
 }
@@ -37,6 +37,7 @@ Object.assign(SURFACE, {
   InvalidInputError: 'exempt: an error class',
   nn: 'exempt: a namespace', optim: 'exempt: a namespace', models: 'exempt: a namespace',
   tune: 'exempt: the kernel tuner\'s namespace (variant tables, timing, stores), tested in test/tune.test.ts',
+  AUGMENT_PARAMS: 'exempt: a constant (floats per image in augmentBatch\'s parameters)',
   'nn.Module': 'exempt: the abstract base class (no arguments)',
   'nn.Identity': 'exempt: takes and ignores any arguments, as PyTorch\'s nn.Identity',
   'optim.FlatParameters': 'exempt: built by the optimizers (FlatParameters.of checks its list)',
@@ -221,6 +222,15 @@ describe('API arguments: PyTorch\'s positional order or options, never an ignore
     rejects(() => optim.stepLR(sgd as never, 30), /^stepLR: base must be a finite number, got an instance of SGD \(schedules take the base learning rate; apply one with new LRScheduler\(optimizer, stepLR\(…\)\)\)/);
     rejects(() => optim.cosineLR(0.1, '100' as never), /^cosineLR: tMax must be > 0, got 100/);
     rejects(() => new optim.LRScheduler(sgd, 0.1 as never), /^LRScheduler: the second argument is a schedule/);
+    const adam = new optim.Adam(m.parameters(), 0.01, [0.8, 0.99], 1e-6, { weightDecay: 0.1 });
+    assert.deepEqual([adam.lr, adam.betas, adam.eps, adam.weightDecay], [0.01, [0.8, 0.99], 1e-6, 0.1]);
+    const adamw = new optim.AdamW(m.parameters());
+    assert.deepEqual([adamw.lr, adamw.weightDecay, adamw.decoupled], [1e-3, 0.01, true], 'torch.optim.AdamW\'s defaults');
+    rejects(() => new optim.Adam(m.parameters(), { lr: 0.1, amsgrad: true } as never), /^Adam: unknown option 'amsgrad'/);
+    rejects(() => new optim.AdamW(m as never), /^AdamW: pass model.parameters\(\), not the model/);
+    rejects(() => new optim.Adam(m.parameters(), 0.1, 0.9 as never), /^Adam: betas must be a pair/);
+    rejects(() => E.loadPretrained(m, new Uint8Array(8), { head: 'drop' } as never), /^loadPretrained: head must be 'reset' or 'keep'/);
+    rejects(() => E.loadPretrained(m, new Uint8Array(8), { strict: false } as never), /^loadPretrained: unknown option 'strict'/);
     const sched = new optim.LRScheduler(sgd, optim.linearWarmup(optim.cosineLR(0.1, 10), 2));
     sched.step();
     assert.ok(sgd.lr > 0);
@@ -229,7 +239,7 @@ describe('API arguments: PyTorch\'s positional order or options, never an ignore
   it('models, seeds, devices and state dicts check their options', async () => {
     rejects(() => new models.SmallCNN(undefined as never), /^SmallCNN: expected options \{inChannels, height, width, classes\}/);
     rejects(() => new models.SmallCNN({ inChannels: 1, height: 8, width: 8, classes: 2, numClasses: 2 } as never), /^SmallCNN: unknown option 'numClasses'/);
-    rejects(() => models.resnet18({ num_classes: 10 } as never), /^resnet18: unknown option 'num_classes' \(known: classes, inChannels, stem, rng\)/);
+    rejects(() => models.resnet18({ num_classes: 10 } as never), /^resnet18: unknown option 'num_classes' \(known: classes, inChannels, stem, rng, kaimingInit\)/);
     rejects(() => models.resnet18({ classes: 10, stem: 'tiny' } as never), /^ResNet: stem must be 'imagenet' or 'cifar', got "tiny"/);
     rejects(() => new models.BasicBlock(64, 64, 1, 5 as never), /^BasicBlock: rng must be an Rng, got 5/);
     rejects(() => new E.Rng(0.5), /^Rng: seed must be an integer, got 0.5/);

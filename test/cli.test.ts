@@ -48,7 +48,7 @@ describe('samgpu command line', () => {
       const d = presetDefaults(name);
       const row = help.split('Presets and their defaults')[1].split('\n').find((l) => l.trim().startsWith(`${name} `));
       assert.ok(row, `the preset table has ${name}`);
-      assert.deepEqual(row.trim().split(/\s+/).slice(-5), [d.lr, d.rho, d.epochs, d.batchSize, d.seed].map(String), `${name}: lr, ρ, epochs, batch size, seed`);
+      assert.deepEqual(row.trim().split(/\s+/).slice(-6), [d.lr, d.rho, d.epochs, d.steps, d.batchSize, d.seed].map(String), `${name}: lr, ρ, epochs, steps, batch size, seed`);
     }
     assert.equal(loadConfigArg('synthetic', { batchSize: 7 }).batchSize, 7);
     assert.equal(loadConfigArg('synthetic', {}).batchSize, PRESETS.synthetic.batchSize);
@@ -65,9 +65,14 @@ describe('samgpu command line', () => {
   it('a dataset read from files, run without --data-dir, names the flag and the section of docs/DATA.md', () => {
     const anchors = new Set(readFileSync(`${root}docs/DATA.md`, 'utf8').split('\n').filter((l) => /^#+ /.test(l)).map((l) => slug(l.replace(/^#+ /, ''))));
     for (const [dataset, anchor] of Object.entries(DATA_ANCHORS)) assert.ok(anchors.has(anchor), `docs/DATA.md has #${anchor} (${dataset})`);
-    for (const preset of ['fmnist-mnist', 'cifar-mnist', 'celeba', 'waterbirds', 'domainbed']) {
-      assert.throws(() => loadConfigArg(preset, {}), (e: Error) => e.message === `run ${preset}: the ${preset} dataset is read from its files on disk (nothing is downloaded): pass --data-dir DIR (expected layout: ${dataDocLink(preset)})`);
+    for (const [preset, dataset] of [['fmnist-mnist', 'fmnist-mnist'], ['cifar-mnist', 'cifar-mnist'], ['celeba-smoke', 'celeba'], ['waterbirds-dfr', 'waterbirds'], ['domainbed-pacs', 'domainbed']]) {
+      assert.throws(() => loadConfigArg(preset, {}), (e: Error) => e.message === `run ${preset}: the ${dataset} dataset is read from its files on disk (nothing is downloaded): pass --data-dir DIR (expected layout: ${dataDocLink(dataset)})`);
     }
-    assert.doesNotThrow(() => loadConfigArg('celeba', { dataDir: '/data/celeba' }));
+    assert.doesNotThrow(() => loadConfigArg('celeba-smoke', { dataDir: '/data/celeba' }));
+    // --weights and --epochs over a step-counted preset
+    const db = loadConfigArg('domainbed-pacs', { dataDir: '/d', weights: 'r50.safetensors', epochs: 2 });
+    assert.equal((db.model as { weights: string }).weights, 'r50.safetensors');
+    assert.equal(db.epochs, 2);
+    assert.equal(db.steps, undefined);
   });
 });

@@ -48,7 +48,11 @@ describe('config: dataset options', () => {
   it('every preset and the test configs validate, with their options kept', () => {
     assert.deepEqual([...DATASET_NAMES].sort(), Object.keys(DATASET_OPTIONS).sort());
     for (const name of Object.keys(PRESETS)) {
-      const cfg = validateConfig(presetConfig(name, { dataDir: '/data' }));
+      // the published protocols start from pretrained weights: without a file they stop at once
+      if (PRESETS[name].model?.pretrained) {
+        assert.throws(() => validateConfig(presetConfig(name, { dataDir: '/data' })), /config: model.weights: expected the pretrained weights this protocol starts from \(ImageNet weights converted with `python3 scripts\/convert-torchvision.py/, name);
+      }
+      const cfg = validateConfig(presetConfig(name, { dataDir: '/data', weights: PRESETS[name].model?.pretrained ? '/w.safetensors' : undefined }));
       assert.deepEqual(cfg.dataset.options, PRESETS[name].dataset.options ?? {}, name);
       assert.ok(DATASET_NAMES.includes(cfg.dataset.name as (typeof DATASET_NAMES)[number]), name);
     }

@@ -47,7 +47,7 @@ async function trainToEnd(cfg: RunConfig, data: TwoFeatureDataset, hooks: RunHoo
     await runExperiment(cfg, data, {
       ...hooks,
       onEpoch: async (m, capture) => {
-        if (m.epoch < cfg.epochs) return;
+        if (m.epoch < cfg.epochs!) return;
         last = await capture();
         throw new Trained();
       },
@@ -126,7 +126,7 @@ describe('resume: bit-exact for every kind of state', () => {
       this.timeout(120_000);
       const cfg = validateConfig({ ...BASE, name: 'resume', ...v.config });
       const data = syntheticTwoFeature({ seed: cfg.seed, ...(cfg.dataset.options as object) });
-      const total = cfg.epochs * Math.ceil(data.splits.train.n / cfg.batchSize);
+      const total = cfg.epochs! * Math.ceil(data.splits.train.n / cfg.batchSize);
       const at = 1 + Math.floor(rng.next() * (total - 1)); // seeded: a failure names its step
       const whole = await trainToEnd(cfg, data, { buildModel: v.build });
       const resumed = await stoppedAndResumed(cfg, data, at, v.build);

@@ -41,7 +41,8 @@ describe('experiment runner', () => {
 
   it('config errors name the bad field', () => {
     assert.throws(() => validateConfig({ optimizer: { rho: -1 } }), /config: optimizer.rho: expected a number >= 0, got -1/);
-    assert.throws(() => validateConfig({ optimizer: { name: 'adam' } }), /config: optimizer.name: expected one of 'sgd', 'sam', 'lsam', 'asam', got "adam"/);
+    assert.throws(() => validateConfig({ optimizer: { name: 'adam' } }), /config: optimizer.name: expected one of 'sgd', 'sam', 'lsam', 'asam' \(the method; set optimizer.base: 'adam' for the update rule, with name 'sgd' for Adam alone\), got "adam"/);
+    assert.throws(() => validateConfig({ optimizer: { name: 'sam', base: 'lion' } }), /config: optimizer.base: expected one of 'sgd', 'adam', 'adamw', got "lion"/);
     assert.throws(() => validateConfig({ epochs: 1.5 }), /config: epochs: expected an integer >= 1, got 1.5/);
     assert.throws(() => validateConfig({ dataset: { name: 'celeba' } }), /config: dataset.dataDir: expected the folder holding the celeba files/);
     assert.throws(() => validateConfig({ lr: 0.1 }), /config: lr: unknown field/);

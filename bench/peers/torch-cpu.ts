@@ -19,7 +19,8 @@ export interface TorchPeer {
   ready: Promise<Record<string, unknown> | string>;
 }
 
-export function startTorch(): TorchPeer {
+/** `workload`: the JSON line to send (default: the peers' workload with the ResNet-18 step). */
+export function startTorch(workload: () => string = () => JSON.stringify({ ...JSON.parse(workloadJson()), resnet: resnetJson() })): TorchPeer {
   if (!existsSync(PYTHON)) {
     const why = `${PYTHON} not found`;
     return { ready: Promise.resolve(why), run: async () => ({ ...emptyReport('PyTorch CPU'), skipped: why }) };
@@ -72,7 +73,7 @@ export function startTorch(): TorchPeer {
       child.kill();
       return { ...emptyReport('PyTorch CPU'), skipped: r };
     }
-    child.stdin!.write(JSON.stringify({ ...JSON.parse(workloadJson()), resnet: resnetJson() }) + '\n');
+    child.stdin!.write(workload() + '\n');
     const res = parse(await nextLine(RUN_TIMEOUT_MS), 'results');
     child.kill();
     if (typeof res === 'string') return { ...emptyReport('PyTorch CPU'), skipped: res };

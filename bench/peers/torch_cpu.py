@@ -212,7 +212,77 @@ def trainer(w, opt, setup=None):
     return sam_step if opt == "sam" else sgd_step
 
 
+def fnv1a(name):
+    h = 0x811C9DC5
+    for ch in name.encode():
+        h = ((h ^ ch) * 0x01000193) & 0xFFFFFFFF
+    return h
+
+
+def resnet50_run(r, report):
+    """bench/peers/resnet50.ts's workload: torchvision's ResNet-50, name-keyed hash weights."""
+    import torchvision
+
+    model = torchvision.models.resnet50(weights=None, num_classes=r["classes"])
+    state = dict(model.state_dict())
+    for k, v in state.items():
+        if k.endswith("running_mean") or k.endswith("running_var") or k.endswith("num_batches_tracked"):
+            continue
+        n, seed = v.numel(), fnv1a(k) & 0x7FFFFFFF
+        if k == "fc.bias":
+            state[k] = hash_uniform(n, seed, 1 / math.sqrt(2048))
+        elif v.dim() >= 2:
+            state[k] = hash_uniform(n, seed, 1 / math.sqrt(v[0].numel())).reshape(v.shape)
+        else:
+            state[k] = torch.full_like(v, 1.0 if k.endswith(".weight") else 0.0)
+    model.load_state_dict(state)
+    init = {k: t.clone() for k, t in model.state_dict().items()}
+    n = r["n"]
+    x = hash_uniform(n * math.prod(r["inShape"]), r["xSeed"]).reshape([n, *r["inShape"]])
+    y = torch.arange(n) % r["classes"]
+    for opt in ("sgd", "sam", "adamw-sam"):
+        model.load_state_dict(init)
+        model.train()
+        params = list(model.parameters())
+        if opt == "adamw-sam":
+            base = torch.optim.AdamW(params, lr=r["adamw"]["lr"], weight_decay=r["adamw"]["weightDecay"], foreach=False)
+        else:
+            base = torch.optim.SGD(params, lr=r["sgd"]["lr"], momentum=r["sgd"]["momentum"], weight_decay=r["sgd"]["weightDecay"])
+
+        def step():
+            base.zero_grad()
+            loss = F.cross_entropy(model(x), y)
+            loss.backward()
+            if opt != "sgd":  # davda54/sam; BN statistics frozen in the second pass, as samgpu's SAM
+                with torch.no_grad():
+                    norm = torch.norm(torch.stack([p.grad.norm(2) for p in params]), 2)
+                    saved = [p.detach().clone() for p in params]
+                    for p in params:
+                        p.add_(p.grad * (r["rho"] / (norm + 1e-12)))
+                momenta = [m.momentum for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+                for m in model.modules():
+                    if isinstance(m, torch.nn.BatchNorm2d):
+                        m.momentum = 0.0
+                base.zero_grad()
+                F.cross_entropy(model(x), y).backward()
+                bns = [m for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+                for m, mom in zip(bns, momenta):
+                    m.momentum = mom
+                with torch.no_grad():
+                    for p, s in zip(params, saved):
+                        p.copy_(s)
+            base.step()
+            return loss.item()
+
+        timing, losses = time_train_steps(step, {"step_warmup": r["warmup"], "step_reps": r["reps"]})
+        report["timings"][f"resnet50.{opt}"] = timing
+        report["losses"][f"resnet50.{opt}"] = losses
+
+
 def run(w, report):
+    if w.get("resnet50"):
+        resnet50_run(w["resnet50"], report)
+        return
     for opt in ("sgd", "sam"):
         timing, losses = time_train_steps(trainer(w, opt), w)
         report["timings"][f"step.{opt}"] = timing

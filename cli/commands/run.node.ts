@@ -23,6 +23,7 @@ export interface RunFlags {
   seed?: number;
   epochs?: number;
   batchSize?: number;
+  weights?: string;
 }
 
 /** A preset or a config file, with the flags merged over it (flags win). */
@@ -30,7 +31,7 @@ export function loadConfigArg(arg: string, opts: RunFlags): Record<string, unkno
   const optimizer = { ...(opts.optimizer ? { name: opts.optimizer } : {}), ...(opts.lr !== undefined ? { lr: opts.lr } : {}), ...(opts.rho !== undefined ? { rho: opts.rho } : {}) };
   let cfg: Record<string, unknown>;
   if (PRESETS[arg]) {
-    cfg = presetConfig(arg, { dataDir: opts.dataDir, optimizer: optimizer as never, seed: opts.seed, epochs: opts.epochs });
+    cfg = presetConfig(arg, { dataDir: opts.dataDir, optimizer: optimizer as never, seed: opts.seed, epochs: opts.epochs, weights: opts.weights });
   } else {
     if (!existsSync(arg)) throw new SamgpuError(`run: '${arg}' is neither a preset (${Object.keys(PRESETS).join(', ')}) nor a config file`);
     let text: string;
@@ -59,7 +60,11 @@ function withOverrides(cfg: Record<string, unknown>, opts: RunFlags): Record<str
   if (opts.dataDir) out.dataset = { ...(out.dataset as object), dataDir: opts.dataDir };
   if (Object.keys(optimizer).length) out.optimizer = { ...(out.optimizer as object), ...optimizer };
   if (opts.seed !== undefined) out.seed = opts.seed;
-  if (opts.epochs !== undefined) out.epochs = opts.epochs;
+  if (opts.epochs !== undefined) {
+    out.epochs = opts.epochs;
+    delete out.steps; // epochs replace a step-counted config's steps
+  }
+  if (opts.weights !== undefined) out.model = { ...(out.model as object), weights: opts.weights };
   if (opts.batchSize !== undefined) out.batchSize = opts.batchSize;
   return out;
 }
@@ -90,7 +95,7 @@ function summaryLine(o: RunOutcome): string {
 
 async function runOne(dir: string, cfg: unknown, resume: boolean, stop: () => boolean): Promise<RunOutcome> {
   const c = resume ? readRunConfig(dir) : validateConfig(cfg);
-  const progress = makeProgress(c.name, c.epochs, c.batchSize);
+  const progress = makeProgress(c.name, c.epochs ?? 0, c.batchSize);
   try {
     return await runInDir(dir, cfg, {
       resume,
@@ -108,18 +113,19 @@ export function runCommand(program: Command): Command {
   return program
     .command('run')
     .description('one training run + linear probes per feature, written to <results>/<run-id>/')
-    .argument('[config]', `a preset (${Object.keys(PRESETS).join(', ')}) or a config file (JSON with any of name, seed, dataset, model, optimizer, schedule, epochs, batchSize, probe; the rest from the defaults)`)
+    .argument('[config]', `a preset (${Object.keys(PRESETS).join(', ')}) or a config file (JSON with any of name, seed, dataset, model, optimizer, schedule, epochs or steps, batchSize, microBatchSize, sampler, probe, importance; the rest from the defaults)`)
     .option('--data-dir <dir>', `folder with the dataset's standard files (every preset but ${NO_FILES.join(' and ')}; layouts in docs/DATA.md)`)
     .option('--optimizer <name>', "sgd | sam | lsam (SAM perturbing the last layer only) | asam (adaptive SAM); default: the preset's")
     .option('--lr <lr>', "learning rate; default: the preset's", numberArg)
     .option('--rho <rho>', "SAM's radius ρ (sam, lsam, asam; ignored by sgd); default: the preset's", numberArg)
-    .option('--epochs <n>', "passes over the training split; default: the preset's", positiveIntArg)
+    .option('--epochs <n>', "passes over the training split (replaces a DomainBed preset's steps); default: the preset's", positiveIntArg)
     .option('--batch-size <n>', "minibatch size; default: the preset's", positiveIntArg)
+    .option('--weights <file>', 'pretrained weights: torchvision names in a .safetensors (python3 scripts/convert-torchvision.py IN.pth OUT.safetensors; docs/DATA.md, "Pretrained weights"); required by the published-protocol presets')
     .option('--seed <seed>', 'seed of the initialization, data order and probe subsets (default 0)', intArg)
     .option('--results <dir>', 'results folder', 'results')
     .option('--id <run-id>', 'name of the run folder (default: <preset>-<optimizer>-s<seed>-<8 hex digits of the full config>)')
     .option('--resume <run-id>', 'continue an interrupted run from its last checkpoint (its config is reused; a config or flags given too must equal it)')
-    .addHelpText('after', `\nPresets and their defaults (flags override them):\n${presetsTable()}\n\nExamples:\n  samgpu run fmnist-mnist-embedded --optimizer sam --rho 0.05\n  samgpu run celeba --data-dir ~/data/celeba --epochs 2\n  samgpu run --resume fmnist-mnist-embedded-sam-s0-<hash> (the folder name printed by the run)`)
+    .addHelpText('after', `\nPresets and their defaults (flags override them):\n${presetsTable()}\n\nExamples:\n  samgpu run fmnist-mnist-embedded --optimizer sam --rho 0.05\n  samgpu run celeba-smoke --data-dir ~/data/celeba --epochs 2\n  samgpu run waterbirds-dfr --data-dir ~/data/waterbirds --weights resnet50.safetensors --optimizer sam --rho 0.05\n  samgpu run --resume fmnist-mnist-embedded-sam-s0-<hash> (the folder name printed by the run)`)
     .action(async (arg: string | undefined, o) => {
       checkResultsFolder(o.results);
       let dir: string;

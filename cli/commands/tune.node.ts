@@ -51,7 +51,7 @@ export function tuneCommand(program: Command): Command {
       const data = await loadDataset(cfg.dataset, cfg.seed);
       const model = buildModel(cfg, data);
       // the optimizer gives the parameters their flat gradient buffer, as in a run
-      const opt = buildOptimizer(cfg, model, 1);
+      const opt = buildOptimizer(cfg, model, 1, 1);
       const t0 = performance.now();
       let rows: TuneRow[];
       try {

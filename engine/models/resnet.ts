@@ -13,8 +13,9 @@ import { BatchNorm2d, Conv2d, Linear } from '../nn/layers.ts';
 import { AdaptiveAvgPool2d, Identity, MaxPool2d, Sequential } from '../nn/functional-layers.ts';
 import { getDefaultRng, kaimingNormalFanOut } from '../nn/init.ts';
 
-function conv(inC: number, outC: number, k: number, stride: number, rng: Rng): Conv2d {
+function conv(inC: number, outC: number, k: number, stride: number, rng: Rng, kaiming = true): Conv2d {
   const c = new Conv2d(inC, outC, k, { stride, padding: (k - 1) >> 1, bias: false, rng });
+  if (!kaiming) return c;
   // torchvision: kaiming_normal_(mode='fan_out', nonlinearity='relu')
   const data = kaimingNormalFanOut(c.weight.size, outC * k * k, rng);
   const s = c.weight.storage();
@@ -35,16 +36,17 @@ export class BasicBlock extends Module {
   readonly conv2: Conv2d; readonly bn2: BatchNorm2d;
   readonly downsample: Sequential | null;
 
-  constructor(inplanes: number, planes: number, stride = 1, rng: Rng = getDefaultRng()) {
+  /** kaiming: torchvision's kaiming-normal re-initialization of the convolutions (default true). */
+  constructor(inplanes: number, planes: number, stride = 1, rng: Rng = getDefaultRng(), kaiming = true) {
     super();
-    noMoreThan('BasicBlock', arguments, 4);
+    noMoreThan('BasicBlock', arguments, 5);
     blockArgs('BasicBlock', inplanes, planes, stride, rng);
-    this.conv1 = this.registerModule('conv1', conv(inplanes, planes, 3, stride, rng));
+    this.conv1 = this.registerModule('conv1', conv(inplanes, planes, 3, stride, rng, kaiming));
     this.bn1 = this.registerModule('bn1', new BatchNorm2d(planes));
-    this.conv2 = this.registerModule('conv2', conv(planes, planes, 3, 1, rng));
+    this.conv2 = this.registerModule('conv2', conv(planes, planes, 3, 1, rng, kaiming));
     this.bn2 = this.registerModule('bn2', new BatchNorm2d(planes));
     this.downsample = stride !== 1 || inplanes !== planes
-      ? this.registerModule('downsample', new Sequential(conv(inplanes, planes, 1, stride, rng), new BatchNorm2d(planes)))
+      ? this.registerModule('downsample', new Sequential(conv(inplanes, planes, 1, stride, rng, kaiming), new BatchNorm2d(planes)))
       : null;
   }
 
@@ -61,19 +63,20 @@ export class Bottleneck extends Module {
   readonly conv3: Conv2d; readonly bn3: BatchNorm2d;
   readonly downsample: Sequential | null;
 
-  constructor(inplanes: number, planes: number, stride = 1, rng: Rng = getDefaultRng()) {
+  /** kaiming: torchvision's kaiming-normal re-initialization of the convolutions (default true). */
+  constructor(inplanes: number, planes: number, stride = 1, rng: Rng = getDefaultRng(), kaiming = true) {
     super();
-    noMoreThan('Bottleneck', arguments, 4);
+    noMoreThan('Bottleneck', arguments, 5);
     blockArgs('Bottleneck', inplanes, planes, stride, rng);
     const width = planes;
-    this.conv1 = this.registerModule('conv1', conv(inplanes, width, 1, 1, rng));
+    this.conv1 = this.registerModule('conv1', conv(inplanes, width, 1, 1, rng, kaiming));
     this.bn1 = this.registerModule('bn1', new BatchNorm2d(width));
-    this.conv2 = this.registerModule('conv2', conv(width, width, 3, stride, rng));
+    this.conv2 = this.registerModule('conv2', conv(width, width, 3, stride, rng, kaiming));
     this.bn2 = this.registerModule('bn2', new BatchNorm2d(width));
-    this.conv3 = this.registerModule('conv3', conv(width, planes * 4, 1, 1, rng));
+    this.conv3 = this.registerModule('conv3', conv(width, planes * 4, 1, 1, rng, kaiming));
     this.bn3 = this.registerModule('bn3', new BatchNorm2d(planes * 4));
     this.downsample = stride !== 1 || inplanes !== planes * 4
-      ? this.registerModule('downsample', new Sequential(conv(inplanes, planes * 4, 1, stride, rng), new BatchNorm2d(planes * 4)))
+      ? this.registerModule('downsample', new Sequential(conv(inplanes, planes * 4, 1, stride, rng, kaiming), new BatchNorm2d(planes * 4)))
       : null;
   }
 
@@ -90,6 +93,9 @@ export interface ResNetOptions {
   inChannels?: number;
   stem?: 'imagenet' | 'cifar';
   rng?: Rng;
+  /** false: skip torchvision's kaiming-normal re-initialization of the convolutions (their default
+   * init stays), for models whose weights are loaded next: half the construction time. */
+  kaimingInit?: boolean;
 }
 
 type BlockCtor = (typeof BasicBlock | typeof Bottleneck);
@@ -105,7 +111,7 @@ export class ResNet extends Module {
   constructor(block: BlockCtor, counts: [number, number, number, number], opts: ResNetOptions = { classes: 1000 }) {
     super();
     noMoreThan('ResNet', arguments, 3);
-    options('ResNet', opts, ['classes', 'inChannels', 'stem', 'rng']);
+    options('ResNet', opts, ['classes', 'inChannels', 'stem', 'rng', 'kaimingInit']);
     if (block !== BasicBlock && block !== Bottleneck) throw new SamgpuError(`ResNet: block must be BasicBlock or Bottleneck, got ${show(block)}`);
     if (!Array.isArray(counts) || counts.length !== 4 || !counts.every((c) => Number.isInteger(c) && c >= 1)) {
       throw new SamgpuError(`ResNet: counts must be 4 block counts (e.g. [2, 2, 2, 2]), got ${show(counts)}`);
@@ -115,14 +121,15 @@ export class ResNet extends Module {
     if (opts.stem !== undefined && opts.stem !== 'imagenet' && opts.stem !== 'cifar') throw new SamgpuError(`ResNet: stem must be 'imagenet' or 'cifar', got ${show(opts.stem)}`);
     const rng = opts.rng ?? getDefaultRng();
     const cifar = opts.stem === 'cifar';
-    this.conv1 = this.registerModule('conv1', conv(opts.inChannels ?? 3, 64, cifar ? 3 : 7, cifar ? 1 : 2, rng));
+    const kaiming = opts.kaimingInit !== false;
+    this.conv1 = this.registerModule('conv1', conv(opts.inChannels ?? 3, 64, cifar ? 3 : 7, cifar ? 1 : 2, rng, kaiming));
     this.bn1 = this.registerModule('bn1', new BatchNorm2d(64));
     this.maxpool = cifar ? new Identity() : new MaxPool2d(3, { stride: 2, padding: 1 });
     let inplanes = 64;
     this.layers = [64, 128, 256, 512].map((planes, i) => {
       const blocks: Module[] = [];
       for (let b = 0; b < counts[i]; b++) {
-        blocks.push(new block(inplanes, planes, b === 0 && i > 0 ? 2 : 1, rng));
+        blocks.push(new block(inplanes, planes, b === 0 && i > 0 ? 2 : 1, rng, kaiming));
         inplanes = planes * block.expansion;
       }
       return this.registerModule(`layer${i + 1}`, new Sequential(...blocks));
@@ -145,11 +152,11 @@ export class ResNet extends Module {
 
 /** torchvision's resnet18 (classes default 1000, as num_classes). */
 export function resnet18(opts?: Partial<ResNetOptions>): ResNet {
-  return new ResNet(BasicBlock, [2, 2, 2, 2], { classes: 1000, ...options('resnet18', opts, ['classes', 'inChannels', 'stem', 'rng']) });
+  return new ResNet(BasicBlock, [2, 2, 2, 2], { classes: 1000, ...options('resnet18', opts, ['classes', 'inChannels', 'stem', 'rng', 'kaimingInit']) });
 }
 
 /** torchvision's resnet50 (classes default 1000, as num_classes). */
 export function resnet50(opts?: Partial<ResNetOptions>): ResNet {
-  return new ResNet(Bottleneck, [3, 4, 6, 3], { classes: 1000, ...options('resnet50', opts, ['classes', 'inChannels', 'stem', 'rng']) });
+  return new ResNet(Bottleneck, [3, 4, 6, 3], { classes: 1000, ...options('resnet50', opts, ['classes', 'inChannels', 'stem', 'rng', 'kaimingInit']) });
 }
 

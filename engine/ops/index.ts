@@ -15,6 +15,7 @@ import * as loss from './loss.ts';
 import * as sel from './select.ts';
 import * as drop from './dropout.ts';
 import * as lay from './layout.ts';
+import * as aug from './augment.ts';
 
 export type { MatmulConfig } from './matmul.ts';
 export type { Conv2dOptions } from './conv2d.ts';
@@ -22,6 +23,8 @@ export type { Pool2dOptions, AvgPool2dOptions } from './pool.ts';
 export type { BatchNormOptions } from './batchnorm.ts';
 export type { Reduction, CrossEntropyOptions } from './loss.ts';
 export type { DropoutOptions } from './dropout.ts';
+export type { AugmentBatchOptions } from './augment.ts';
+export { AUGMENT_PARAMS } from './augment.ts';
 
 // elementwise
 export const neg = atMost('neg', 1, ew.neg);
@@ -102,3 +105,5 @@ export const accuracy = atMost('accuracy', 2, sel.accuracy);
 export const pad = atMost('pad', 4, lay.pad);
 export const concat = atMost('concat', 2, lay.concat);
 export const slice = atMost('slice', 4, lay.slice);
+// augmentation (training batches from 8-bit sources)
+export const augmentBatch = atMost('augmentBatch', 4, aug.augmentBatch);

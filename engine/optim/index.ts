@@ -1,6 +1,7 @@
 export { SGD, type SGDOptions, type Optimizer, type OptimizerState } from './sgd.ts';
 export { FlatParameters } from './flat-params.ts';
 export { SAM, type SAMOptions } from './sam.ts';
+export { Adam, AdamW, type AdamOptions } from './adam.ts';
 export { LRScheduler, type Schedule } from './schedules.ts';
 import { atMost } from '../args.ts';
 import * as S from './schedules.ts';

@@ -45,6 +45,8 @@ export interface OptimizerState {
   lr: number;
   /** The momentum buffer in the flat parameter layout, or null before the first step. */
   momentum: Float32Array | null;
+  /** Other per-parameter buffers by name, same layout (Adam: exp_avg, exp_avg_sq). */
+  buffers?: Record<string, Float32Array>;
 }
 
 /** Anything that updates parameters from their gradients (SAM wraps one). */
@@ -133,6 +135,8 @@ export class SGD implements Optimizer {
 
   /** Restore what `saveState` returned (same parameter layout). */
   loadState(s: OptimizerState): void {
+    const other = Object.keys(s.buffers ?? {});
+    if (other.length) throw new SamgpuError(`SGD.loadState: the state holds ${other.join(', ')} (a checkpoint of another optimizer)`);
     if (s.momentum && s.momentum.length !== this.flat.total) {
       throw new SamgpuError(`SGD.loadState: momentum has ${s.momentum.length} values, the parameters' flat layout has ${this.flat.total}`);
     }

@@ -44,6 +44,7 @@ export class BufferPool {
   #free = new Map<number, PooledBuffer[]>();
   #live = new Set<PooledBuffer>();
   #stats = { liveBytes: 0, freeBuffers: 0, freeBytes: 0, created: 0 };
+  #trace: { sizes: number[]; peakLiveBytes: number; startLiveBytes: number } | null = null;
 
   constructor(device: GPUDevice) {
     this.#device = device;
@@ -76,6 +77,10 @@ export class BufferPool {
     }
     this.#live.add(pb);
     this.#stats.liveBytes += cap;
+    if (this.#trace) {
+      this.#trace.sizes.push(bytes);
+      this.#trace.peakLiveBytes = Math.max(this.#trace.peakLiveBytes, this.#stats.liveBytes);
+    }
     return pb;
   }
 
@@ -95,6 +100,19 @@ export class BufferPool {
     this.#free.clear();
     this.#stats.freeBuffers = 0;
     this.#stats.freeBytes = 0;
+  }
+
+  /** Record the size of every acquire and the peak of live bytes until `endTrace` (memory planning). */
+  startTrace(): void {
+    this.#trace = { sizes: [], peakLiveBytes: this.#stats.liveBytes, startLiveBytes: this.#stats.liveBytes };
+  }
+
+  /** The requested sizes in acquire order, and how far live bytes rose above where they started. */
+  endTrace(): { sizes: number[]; peakExtraBytes: number } {
+    const t = this.#trace;
+    this.#trace = null;
+    if (!t) throw new Error('BufferPool.endTrace: no trace started');
+    return { sizes: t.sizes, peakExtraBytes: t.peakLiveBytes - t.startLiveBytes };
   }
 
   stats(): PoolStats {

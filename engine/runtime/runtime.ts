@@ -56,6 +56,7 @@ export class Runtime {
   #arenaUsed = 0;
   #readStaging = new Map<number, GPUBuffer[]>();
   stats = { dispatches: 0, submits: 0 };
+  #dry = 0;
 
   constructor(gpu: GpuDevice, opts: RuntimeOptions = {}) {
     this.gpu = gpu;
@@ -84,6 +85,7 @@ export class Runtime {
   }
 
   dispatch(src: KernelSource, args: DispatchArgs): void {
+    if (this.#dry) return;
     const k = this.pipelines.get(src, args.overrides);
     const [x, y = 1, z = 1] = args.workgroups;
     if (x === 0 || y === 0 || z === 0) return;
@@ -154,11 +156,25 @@ export class Runtime {
 
   /** Copy `bytes` from one buffer to another, in order with the recorded dispatches. */
   copy(src: PooledBuffer, dst: PooledBuffer, bytes: number, srcOffset = 0, dstOffset = 0): void {
-    if (bytes <= 0) return;
+    if (bytes <= 0 || this.#dry) return;
     this.#closePass();
     src.lastBatch = dst.lastBatch = this.#batch;
     this.#openEncoder().copyBufferToBuffer(src.buffer, srcOffset, dst.buffer, dstOffset, Math.ceil(bytes / 4) * 4);
     this.#commandsInBatch++;
+  }
+
+  /**
+   * Run `f` with every dispatch and copy skipped: ops still allocate their buffers (so the pool's
+   * trace sees what a real call would ask for) but compute nothing and compile nothing. For
+   * memory planning; tensors made inside hold garbage. Reading one back inside is an error.
+   */
+  dryRun<T>(f: () => T): T {
+    this.#dry++;
+    try {
+      return f();
+    } finally {
+      this.#dry--;
+    }
   }
 
   /** Submit what has been recorded. */
@@ -182,6 +198,7 @@ export class Runtime {
    * InvalidInputError is thrown if a kernel reported bad input.
    */
   async read(src: PooledBuffer, bytes: number, offset = 0): Promise<ArrayBuffer> {
+    if (this.#dry) throw new SamgpuError('read: a tensor made during a dry run (Runtime.dryRun) holds no data');
     const size = Math.max(4, Math.ceil(bytes / 4) * 4);
     const withFlag = this.errorFlag.pending;
     const flagAt = Math.ceil(size / 8) * 8; // mapped ranges start at multiples of 8

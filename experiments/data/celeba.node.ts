@@ -62,6 +62,8 @@ export async function loadCelebA(root: string, opts: CelebaOptions = {}) {
     splits,
     splitSources: { train: `${f.partition} (partition 0)`, val: `${f.partition} (partition 1)`, test: `${f.partition} (partition 2)` },
     transform: opts.transform ?? celebaTransform(opts.resolution),
+    // the aligned images are all 178×218: augmentation crops the originals themselves
+    augmentSourceSize: () => [218, 178],
     keyExtra: { attr: fileStamp(f.attr), partition: fileStamp(f.partition) },
     config: { root, target, hard: hardAttr, metadata: f.csv ? 'csv' : 'txt' },
   }, opts);

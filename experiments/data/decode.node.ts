@@ -71,6 +71,8 @@ export interface LoadImagesOptions extends CacheOptions {
   /** Anything else the cache key must hold (e.g. stamps of the metadata files). */
   keyExtra?: Record<string, unknown>;
   onProgress?: (done: number, total: number) => void;
+  /** Also record each original's [h, w] before the transform (`originalSize`; augmentation draws crops on it). */
+  originalSizes?: boolean;
 }
 
 /**
@@ -78,11 +80,12 @@ export interface LoadImagesOptions extends CacheOptions {
  * image must come out the same size (the transform should end with a fixed-size step). Cached
  * under a key made of the file list, the steps and `keyExtra`.
  */
-export async function loadImageBytes(files: string[], transform: ImageTransform, opts: LoadImagesOptions): Promise<{ data: Uint8Array; shape: ImageShape; cacheHit: boolean }> {
+export async function loadImageBytes(files: string[], transform: ImageTransform, opts: LoadImagesOptions): Promise<{ data: Uint8Array; shape: ImageShape; cacheHit: boolean; originalSize?: Int32Array }> {
   if (files.length === 0) throw new DataError(`${opts.reader}: no image files to load (an empty split is never cached)`);
   const fixed = fixedOutputSize(transform.steps);
   // Each file's size and modification time are in the key, so a replaced image rebuilds the cache.
-  const key = { v: 2, files: files.map((f) => [f, ...imageStamp(f)]), steps: transform.steps, ...opts.keyExtra };
+  const key = { v: 2, files: files.map((f) => [f, ...imageStamp(f)]), steps: transform.steps, ...opts.keyExtra, ...(opts.originalSizes ? { originalSizes: true } : {}) };
+  const sizes = opts.originalSizes ? new Int32Array(files.length * 2) : null;
   const label = opts.reader.toLowerCase().replace(/[^a-z0-9]+/g, '-');
   const { entry, hit } = await cached(`${label}-images`, key, async () => {
     let shape: ImageShape | null = fixed ? [3, fixed[0], fixed[1]] : null;
@@ -91,7 +94,9 @@ export async function loadImageBytes(files: string[], transform: ImageTransform,
     let done = 0;
     const worker = async () => {
       for (let i = next++; i < files.length; i = next++) {
-        const img = applySteps(await decodeFile(files[i], opts.reader), transform.steps);
+        const decoded = await decodeFile(files[i], opts.reader);
+        if (sizes) sizes.set([decoded.h, decoded.w], 2 * i);
+        const img = applySteps(decoded, transform.steps);
         if (!shape) {
           shape = [3, img.h, img.w];
           data = new Uint8Array(files.length * 3 * img.h * img.w);
@@ -105,9 +110,10 @@ export async function loadImageBytes(files: string[], transform: ImageTransform,
     };
     await Promise.all(Array.from({ length: Math.min(opts.concurrency ?? 4, Math.max(1, files.length)) }, worker));
     const s = shape ?? [3, 0, 0];
-    return { meta: { shape: s }, arrays: { x: data ?? new Uint8Array(0) } };
+    return { meta: { shape: s }, arrays: { x: data ?? new Uint8Array(0), ...(sizes ? { sizes } : {}) } };
   }, opts);
-  return { data: entry.arrays.x as Uint8Array, shape: entry.meta.shape as ImageShape, cacheHit: hit };
+  const originalSize = entry.arrays.sizes as Int32Array | undefined;
+  return { data: entry.arrays.x as Uint8Array, shape: entry.meta.shape as ImageShape, cacheHit: hit, ...(originalSize ? { originalSize } : {}) };
 }
 
 /** `loadImageBytes` then ToTensor/Normalize to float32 NCHW. */

@@ -12,6 +12,9 @@ import { IMAGENET_NORMALIZE, type ImageTransform } from './transforms.ts';
 import { DataError, dataError, imageSize, type DomainBedData, type DomainSplit, type ImageShape } from './types.ts';
 import { DeferredWrites, type CacheOptions } from './cache.node.ts';
 import { requireFolder } from './fs.node.ts';
+import { loadAugmentSource, pickAugmentSource, resolveAugment } from './augment-source.node.ts';
+import type { AugmentSource, AugmentSpec } from './augment.ts';
+import { sideOrPair } from './natural.node.ts';
 
 export interface DomainBedOptions extends CacheOptions {
   /** The held-out target domain: its folder name or index (sorted order). */
@@ -24,6 +27,10 @@ export interface DomainBedOptions extends CacheOptions {
   seed?: number;
   concurrency?: number;
   onProgress?: (domain: string, done: number, total: number) => void;
+  /** Augment the source domains' training part (DomainBed: 'domainbed'); their holdout and the target keep the transform. */
+  augment?: string | Partial<AugmentSpec>;
+  /** [h, w] (or a side) of the stored training sources; default resolution·256/224 square. */
+  augmentSourceSize?: number | [number, number];
 }
 
 function subdirs(dir: string): string[] {
@@ -108,10 +115,25 @@ export async function loadDomainBed(root: string, dataset: string, opts: DomainB
   writes.commit();
   const part = (d: number, which: 'in' | 'out') => ({ ...loaded[d], idx: loaded[d].split[which] });
   const sources = loaded.map((_, d) => d).filter((d) => d !== t);
+  let train = gatherSplit(sources.map((d) => part(d, 'in')), shape);
+  const augment = opts.augment === undefined ? null : resolveAugment(opts.augment);
+  const sourceSize = sideOrPair(opts.augmentSourceSize) ?? [Math.trunc((shape[1] * 256) / 224), Math.trunc((shape[2] * 256) / 224)] as [number, number];
+  if (augment) {
+    const parts: { src: AugmentSource; idx: Int32Array }[] = [];
+    for (const d of sources) {
+      const src = await loadAugmentSource(files[d].map((f) => f.path), augment, sourceSize, transform.normalize ?? null, {
+        reader: 'DomainBed', cacheDir: opts.cacheDir, concurrency: opts.concurrency,
+        onProgress: opts.onProgress ? (a, b) => opts.onProgress!(`${domains[d]} (training sources)`, a, b) : undefined,
+      });
+      parts.push({ src, idx: loaded[d].split.in });
+    }
+    // the GPU makes each batch from the 8-bit sources: the float images are not kept
+    train = { ...train, images: new Float32Array(0), augment: pickAugmentSource(parts) };
+  }
   return {
     name: dataset, shape, domains, classes, testDomain: domains[t],
-    source: { train: gatherSplit(sources.map((d) => part(d, 'in')), shape), val: gatherSplit(sources.map((d) => part(d, 'out')), shape) },
+    source: { train, val: gatherSplit(sources.map((d) => part(d, 'out')), shape) },
     target: { train: gatherSplit([part(t, 'in')], shape), test: gatherSplit([part(t, 'out')], shape) },
-    config: { root, dir, dataset, testDomain: domains[t], holdoutFraction: fraction, seed, transform },
+    config: { root, dir, dataset, testDomain: domains[t], holdoutFraction: fraction, seed, transform, ...(augment ? { augment, augmentSourceSize: sourceSize } : {}) },
   };
 }

@@ -16,3 +16,4 @@ export * from './pools.ts';
 export * from './probe-sets.ts';
 export * from './batches.ts';
 export * from './synthetic.ts';
+export * from './augment.ts';

@@ -4,6 +4,8 @@
 import { Rng } from '../../engine/random.ts';
 import { DeferredWrites, type CacheOptions } from './cache.node.ts';
 import { loadImages } from './decode.node.ts';
+import { loadAugmentSource, resolveAugment } from './augment-source.node.ts';
+import type { AugmentSpec } from './augment.ts';
 import { makeSplit, SPLITS, shuffleInPlace } from './two-feature.ts';
 import { fixedOutputSize, type ImageTransform } from './transforms.ts';
 import { DataError, type FeatureInfo, type SplitName, type TwoFeatureDataset, type TwoFeatureSplit } from './types.ts';
@@ -18,6 +20,10 @@ export interface NaturalOptions extends CacheOptions {
   /** Refuse to build float images larger than this (default 8 GiB): lower `limit` or the resolution. */
   maxBytes?: number;
   onProgress?: (split: SplitName, done: number, total: number) => void;
+  /** Augment the train split on the GPU each batch (a named protocol or a spec); val and test keep the transform. */
+  augment?: string | Partial<AugmentSpec>;
+  /** [h, w] (or a side) of the stored train sources when augmenting; default: the source's own choice. */
+  augmentSourceSize?: number | [number, number];
 }
 
 export interface NaturalSource {
@@ -29,6 +35,8 @@ export interface NaturalSource {
   /** Where each split is listed, for messages: e.g. 'list_eval_partition.txt (partition 1)'. */
   splitSources: Record<SplitName, string>;
   transform: ImageTransform;
+  /** The augmentation sources' default size ([h, w]) for a given output size. */
+  augmentSourceSize: (out: [number, number]) => [number, number];
   /** Cache-key extras (stamps of the metadata files). */
   keyExtra: Record<string, unknown>;
   config: Record<string, unknown>;
@@ -51,11 +59,15 @@ export async function loadNatural(src: NaturalSource, opts: NaturalOptions): Pro
     chosen[s] = { files: Array.from(idx, (i) => p.files[i]), easy: Int32Array.from(idx, (i) => p.easy[i]), hard: Int32Array.from(idx, (i) => p.hard[i]) };
   }
   const out = fixedOutputSize(src.transform.steps);
+  const augment = opts.augment === undefined ? null : resolveAugment(opts.augment);
+  if (augment && !out) throw new DataError(`${src.name}: augmentation needs a transform that ends with a fixed-size step (the output size)`);
+  const sourceSize = augment ? sideOrPair(opts.augmentSourceSize) ?? src.augmentSourceSize(out!) : null;
   if (out) {
-    const bytes = SPLITS.reduce((t, s) => t + chosen[s].files.length, 0) * 3 * out[0] * out[1] * 4;
+    const floats = SPLITS.reduce((t, s) => t + (augment && s === 'train' ? 0 : chosen[s].files.length), 0) * 3 * out[0] * out[1] * 4;
+    const bytes = floats + (sourceSize ? chosen.train.files.length * 3 * sourceSize[0] * sourceSize[1] : 0);
     const max = opts.maxBytes ?? 8 * 2 ** 30;
     if (bytes > max) {
-      throw new DataError(`${src.name}: the float images would take ${(bytes / 2 ** 30).toFixed(1)} GiB (> ${(max / 2 ** 30).toFixed(1)} GiB): set limit per split or a lower resolution`);
+      throw new DataError(`${src.name}: the images would take ${(bytes / 2 ** 30).toFixed(1)} GiB of memory (> maxBytes ${(max / 2 ** 30).toFixed(1)} GiB${sourceSize ? `; float evaluation images and the 8-bit training sources` : ''}): raise maxBytes if the memory is there, or set limit per split or a lower resolution`);
     }
   }
   const splits = {} as Record<SplitName, TwoFeatureSplit>;
@@ -64,18 +76,34 @@ export async function loadNatural(src: NaturalSource, opts: NaturalOptions): Pro
   const writes = new DeferredWrites(); // every split decoded before any is cached
   for (const s of SPLITS) {
     const c = chosen[s];
-    const { images, shape: sh, cacheHit } = await loadImages(c.files, src.transform, {
+    const load = {
       reader: src.reader, cacheDir: opts.cacheDir, concurrency: opts.concurrency, keyExtra: src.keyExtra, onWarning: opts.onWarning, defer: writes.defer,
-      onProgress: opts.onProgress ? (d, t) => opts.onProgress!(s, d, t) : undefined,
-    });
+      onProgress: opts.onProgress ? (d: number, t: number) => opts.onProgress!(s, d, t) : undefined,
+    };
+    if (augment && s === 'train') {
+      // the train split keeps only its 8-bit sources; the GPU makes each batch from them
+      const source = await loadAugmentSource(c.files, augment, sourceSize!, src.transform.normalize ?? null, load);
+      splits[s] = { ...makeSplit(s, new Float32Array(0), [3, out![0], out![1]], c.easy, c.hard, src.task, src.features.hard.classes.length, false), augment: source };
+      hits[s] = false;
+      continue;
+    }
+    const { images, shape: sh, cacheHit } = await loadImages(c.files, src.transform, load);
     if (c.files.length) shape = sh;
     hits[s] = cacheHit;
     splits[s] = makeSplit(s, images, shape, c.easy, c.hard, src.task, src.features.hard.classes.length, false);
   }
   writes.commit();
+  if (augment) splits.train.shape = shape;
   const sizes = Object.fromEntries(SPLITS.map((s) => [s, splits[s].n]));
   return {
     name: src.name, shape, task: src.task, features: src.features, splits,
-    config: { ...src.config, transform: src.transform, limit: opts.limit ?? null, seed, sizes, cacheHits: hits },
+    config: {
+      ...src.config, transform: src.transform, limit: opts.limit ?? null, seed, sizes, cacheHits: hits,
+      ...(augment ? { augment, augmentSourceSize: sourceSize } : {}),
+    },
   };
+}
+
+export function sideOrPair(v: number | [number, number] | undefined): [number, number] | null {
+  return v === undefined ? null : typeof v === 'number' ? [v, v] : v;
 }

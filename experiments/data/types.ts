@@ -1,6 +1,7 @@
 // Data-layer types shared by the readers, the two-feature builders and the batch iterator.
 // Pure (no Node APIs), so browsers can reuse everything that does not touch the file system.
 import { SamgpuError } from '../../engine/device/errors.ts';
+import type { AugmentSource } from './augment.ts';
 
 /** A malformed or missing input: the message names the reader, the file and the line or record. */
 export class DataError extends SamgpuError {
@@ -26,6 +27,8 @@ export interface LabeledImages {
   images: Float32Array;
   /** The task label (what the network is trained on). */
   y: Int32Array;
+  /** Augmented training splits: the 8-bit sources the GPU augments each batch from (`images` is then empty). */
+  augment?: AugmentSource;
   /** Further per-example integer labels (easy, hard, group, domain…), uploaded by the batch iterator too. */
   [label: string]: unknown;
 }
@@ -66,6 +69,12 @@ export interface TwoFeatureDataset {
   blocks?: { easy: [number, number]; hard: [number, number] };
   /** The configuration it was built with (sizes as built, correlation, seed, sources), for reports. */
   config: Record<string, unknown>;
+  /**
+   * One label, not two: easy and hard are the same label (DomainBed: the class), so there is one
+   * probe to report (its accuracy on the target domain is the paper's transfer measure) and the
+   * groups are the classes (worst group = worst class).
+   */
+  singleLabel?: boolean;
   /**
    * Where the feature probes are fit and tested when not on (val, test): DomainBed probes the
    * target domain (fit on its first part, test on its holdout) while val is the source holdout.

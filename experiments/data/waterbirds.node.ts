@@ -45,6 +45,8 @@ export async function loadWaterbirds(root: string, opts: WaterbirdsOptions = {})
     splits,
     splitSources: { train: `${meta} (split 0)`, val: `${meta} (split 1)`, test: `${meta} (split 2)` },
     transform: opts.transform ?? waterbirdsTransform(opts.resolution),
+    // the evaluation transform's first resize (256 at 224): crops drawn on each original map onto it
+    augmentSourceSize: ([h, w]) => [Math.trunc((h * 256) / 224), Math.trunc((w * 256) / 224)],
     keyExtra: { metadata: fileStamp(meta) },
     config: { root: dir },
   }, opts);

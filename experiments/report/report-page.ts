@@ -10,6 +10,7 @@ import { aggregate, type OptimizerRow } from './aggregate.ts';
 import { STUDY_CSS, VERDICT_COLORS } from '../studies/page.ts';
 import { ARM_COLORS, PHANTOM_DASH } from '../studies/headline-page.ts';
 import type { Summary } from '../studies/compare.ts';
+import { domainbedTransferSection } from './paper-reference.ts';
 
 const COLORS: Record<string, string> = { ...ARM_COLORS, lsam: '#2ca02c', asam: '#9467bd' };
 
@@ -73,7 +74,7 @@ ${dsGrid.map((g) => `<tr><td class="l">${g.optimizer.toUpperCase()}</td><td>${g.
 <h1>SGD vs SAM: feature quality via linear probes</h1>
 <p>${runs.length} finished runs under <code>${escapeXml(title)}</code>. Probe errors are on the group-balanced test split; the probes are fitted on part of the validation split (L2 by 2-fold cross-validation there) and the rest of it, the selection split, chooses each optimizer's lr and ρ. Claims are judged on per-seed differences from SGD (runs paired by seed): <i>supported</i> when the 95% interval excludes 0 on the claimed side, <i>contradicted</i> on the other, else <i>inconclusive</i> (always with fewer than 3 pairs).</p>
 ${parts.join('\n')}
-${extraSections.join('\n')}
+${[domainbedTransferSection(runs), ...extraSections].join('\n')}
 <p class="detail">Written by <code>samgpu report</code> on ${new Date().toISOString()}.</p>
 </body></html>
 `;

@@ -1,9 +1,9 @@
-// Checkpoints as safetensors bytes: model state (`model.<name>`), the optimizer's momentum
-// Checkpoints as safetensors bytes: model state (`model.<name>`), the optimizer's momentum
-// (`optimizer.momentum`) and, in the metadata, the training position, the optimizer's counters
-// and SAM's options, the kernel variants the run pinned, and the run's config. Decoding checks
-// every field and refuses non-finite values: a damaged or diverged checkpoint is an error naming
-// the file and the field, never a run resumed from NaN weights. Pure (no Node APIs).
+// Checkpoints as safetensors bytes: model state (`model.<name>`), the optimizer's per-parameter
+// buffers (`optimizer.momentum` for SGD, `optimizer.exp_avg` and `optimizer.exp_avg_sq` for Adam)
+// and, in the metadata, the training position, the optimizer's counters and SAM's options, the
+// kernel variants the run pinned, and the run's config. Decoding checks every field and refuses
+// non-finite values: a damaged or diverged checkpoint is an error naming the file and the field,
+// never a run resumed from NaN weights. Pure (no Node APIs).
 import { parseSafetensors, serializeSafetensors } from '../../engine/io/safetensors.ts';
 import { SamgpuError } from '../../engine/device/errors.ts';
 import type { Checkpoint, SamState, TrainPosition } from './types.ts';
@@ -12,6 +12,7 @@ export function encodeCheckpoint(ck: Checkpoint, config: unknown): Uint8Array {
   const tensors = new Map<string, { shape: readonly number[]; data: Float32Array }>();
   for (const [k, v] of ck.model) tensors.set(`model.${k}`, v);
   if (ck.optimizer.momentum) tensors.set('optimizer.momentum', { shape: [ck.optimizer.momentum.length], data: ck.optimizer.momentum });
+  for (const [k, v] of Object.entries(ck.optimizer.buffers ?? {})) tensors.set(`optimizer.${k}`, { shape: [v.length], data: v });
   return serializeSafetensors(tensors, {
     format: 'samgpu-checkpoint-1',
     position: JSON.stringify(ck.position),
@@ -78,18 +79,20 @@ export function decodeCheckpoint(bytes: Uint8Array, source: string): { checkpoin
   const sam = checkSam(opt.sam, bad);
   const config = meta('config');
   const model = new Map<string, { shape: number[]; data: Float32Array }>();
+  const buffers: Record<string, Float32Array> = {};
   for (const [k, v] of f.tensors) {
-    if (k !== 'optimizer.momentum' && !k.startsWith('model.')) bad(k, 'unknown tensor (expected model.<name> or optimizer.momentum)');
+    if (!k.startsWith('optimizer.') && !k.startsWith('model.')) bad(k, 'unknown tensor (expected model.<name> or optimizer.<buffer>)');
     const nf = firstNonFinite(v.data);
     if (nf) bad(k, `holds non-finite values (${nf.value} at index ${nf.index}): the run had diverged when this was saved; resume from an earlier checkpoint or start again`);
     if (k.startsWith('model.')) model.set(k.slice(6), { shape: v.shape, data: v.data });
+    else if (k !== 'optimizer.momentum') buffers[k.slice(10)] = v.data;
   }
   if (!model.size) bad('model', 'no model tensors');
   return {
     checkpoint: {
       position,
       model,
-      optimizer: { steps: opt.steps as number, lr: opt.lr as number, momentum: f.tensors.get('optimizer.momentum')?.data ?? null },
+      optimizer: { steps: opt.steps as number, lr: opt.lr as number, momentum: f.tensors.get('optimizer.momentum')?.data ?? null, ...(Object.keys(buffers).length ? { buffers } : {}) },
       ...(sam ? { sam } : {}),
       ...(f.metadata.kernels !== undefined ? { kernels: meta('kernels') as Checkpoint['kernels'] } : {}),
     },

@@ -1,6 +1,11 @@
 // Run configuration: what one training run + probe evaluation does, with defaults and a
 // validator whose messages name the bad field (`optimizer.rho: expected a number >= 0, got "x"`).
 import { SamgpuError } from '../../engine/device/errors.ts';
+import { bool, fail, isInt, noUnknown, num, obj, oneOf, type Json } from './config-check.ts';
+import { AUGMENTS } from '../data/augment.ts';
+import { validateModel, validateOptimizer, validateSchedule, validateTrainingExtras, type ModelConfig, type OptimizerConfig, type ScheduleConfig } from './config-training.ts';
+
+export type { ModelConfig, OptimizerConfig, ScheduleConfig } from './config-training.ts';
 import { DEFAULT_L2_GRID } from '../probe/feature-probes.ts';
 
 export interface DatasetConfig {
@@ -14,26 +19,25 @@ export interface DatasetConfig {
   options?: Record<string, unknown>;
 }
 
-export interface OptimizerConfig {
-  name: 'sgd' | 'sam' | 'lsam' | 'asam';
-  lr: number;
-  momentum: number;
-  weightDecay: number;
-  /** SAM's radius (sgd runs use it only as the reference ρ of their importance diagnostics). */
-  rho: number;
-  /** Epochs over which ρ rises linearly from 0 to `rho` (0: no warm-up). */
-  rhoWarmup: number;
-}
-
 export interface RunConfig {
   name: string;
   seed: number;
   dataset: DatasetConfig;
-  model: { name: 'small-cnn' | 'resnet18' | 'resnet50'; stem?: 'imagenet' | 'cifar' };
+  model: ModelConfig;
   optimizer: OptimizerConfig;
-  schedule: 'constant' | 'cosine';
-  epochs: number;
+  schedule: ScheduleConfig;
+  /** Full passes over the train split; absent when `steps` counts the run. */
+  epochs?: number;
+  /** Train this many steps instead of epochs (DomainBed counts steps): the run has ⌈steps /
+   * batches per epoch⌉ epochs, the last one cut short. A config gives one of epochs and steps. */
+  steps?: number;
   batchSize: number;
+  /** Gradient accumulation: each batch runs as micro-batches of at most this many examples whose
+   * gradients add up to the batch's (batch norm then normalizes per micro-batch). */
+  microBatchSize?: number;
+  /** How batches are drawn: 'shuffle' (default: a seeded permutation per epoch) or 'per-domain'
+   * (DomainBed: every batch takes batchSize / domains examples from each source domain). */
+  sampler?: 'shuffle' | 'per-domain';
   probe: {
     /** L2 strengths tried; the one with the lowest 2-fold cross-validated log-loss on the fit set is used. */
     l2Grid: number[];
@@ -70,48 +74,13 @@ export const DEFAULTS: RunConfig = {
   optimizer: { name: 'sgd', lr: 0.05, momentum: 0.9, weightDecay: 5e-4, rho: 0.05, rhoWarmup: 0 },
   schedule: 'constant',
   epochs: 3,
+  steps: undefined,
   batchSize: 128,
+  microBatchSize: undefined,
+  sampler: undefined,
   probe: { l2Grid: DEFAULT_L2_GRID, maxPerGroup: 0, representation: 'pooled', fitShare: 0.6, untrained: true },
   importance: { examples: 1024, every: 1 },
 };
-
-type Json = Record<string, unknown>;
-
-function fail(field: string, expected: string, got: unknown): never {
-  throw new SamgpuError(`config: ${field}: expected ${expected}, got ${JSON.stringify(got)}`);
-}
-
-function num(o: Json, key: string, field: string, d: number, check: (v: number) => boolean, expected: string): number {
-  const v = o[key];
-  if (v === undefined) return d;
-  if (typeof v !== 'number' || !Number.isFinite(v) || !check(v)) fail(field, expected, v);
-  return v;
-}
-
-function oneOf<T extends string>(o: Json, key: string, field: string, d: T, values: readonly T[]): T {
-  const v = o[key];
-  if (v === undefined) return d;
-  if (typeof v !== 'string' || !values.includes(v as T)) fail(field, `one of ${values.map((x) => `'${x}'`).join(', ')}`, v);
-  return v as T;
-}
-
-function bool(o: Json, key: string, field: string, d: boolean): boolean {
-  const v = o[key];
-  if (v === undefined) return d;
-  if (typeof v !== 'boolean') fail(field, 'true or false', v);
-  return v;
-}
-
-function obj(o: Json, key: string, field: string): Json {
-  const v = o[key];
-  if (v === undefined) return {};
-  if (!v || typeof v !== 'object' || Array.isArray(v)) fail(field, 'an object', v);
-  return v as Json;
-}
-
-function noUnknown(o: Json, known: string[], prefix: string): void {
-  for (const k of Object.keys(o)) if (!known.includes(k)) throw new SamgpuError(`config: ${prefix}${k}: unknown field (known: ${known.join(', ')})`);
-}
 
 // Dataset options, one list per dataset: the options each loader in datasets.node.ts takes from
 // a config (that file checks at compile time that its loaders accept every key listed here; the
@@ -119,7 +88,6 @@ function noUnknown(o: Json, known: string[], prefix: string): void {
 // JSON configs (functions) or would bypass the runner (`name`, `root`: use dataset.name/dataDir).
 type OptionCheck = (v: unknown, field: string) => void;
 
-const isInt = (v: unknown, min: number): v is number => typeof v === 'number' && Number.isInteger(v) && v >= min;
 const intAtLeast = (min: number): OptionCheck => (v, f) => {
   if (!isInt(v, min)) fail(f, `an integer >= ${min}`, v);
 };
@@ -180,6 +148,38 @@ const holdoutFraction: OptionCheck = (v, f) => {
   if (typeof v !== 'number' || !(v > 0 && v < 1)) fail(f, 'a number in (0, 1)', v);
 };
 
+/** A named protocol's augmentation, or {crop?: {scale, ratio} | null, flip?, colorJitter?: {brightness, contrast, saturation, hue} | null, grayscale?}. */
+const augment: OptionCheck = (v, f) => {
+  if (typeof v === 'string') {
+    if (!(v in AUGMENTS)) fail(f, `one of ${Object.keys(AUGMENTS).map((k) => `'${k}'`).join(', ')}, or an augmentation object`, v);
+    return;
+  }
+  const expected = '{crop?: {scale: [a, b], ratio: [a, b]} | null, flip?: p, colorJitter?: {brightness, contrast, saturation, hue} | null, grayscale?: p}';
+  if (!v || typeof v !== 'object' || Array.isArray(v)) fail(f, `a named augmentation (${Object.keys(AUGMENTS).join(', ')}) or ${expected}`, v);
+  const o = v as Json;
+  noUnknown(o, ['crop', 'flip', 'colorJitter', 'grayscale'], `${f}.`);
+  const range = (r: unknown, ok: (a: number, b: number) => boolean) => Array.isArray(r) && r.length === 2 && r.every((x) => typeof x === 'number' && Number.isFinite(x)) && ok(r[0], r[1]);
+  if (o.crop !== undefined && o.crop !== null) {
+    const c = o.crop as Json;
+    if (!c || typeof c !== 'object') fail(`${f}.crop`, '{scale: [a, b], ratio: [a, b]} or null', o.crop);
+    noUnknown(c, ['scale', 'ratio'], `${f}.crop.`);
+    if (!range(c.scale, (a, b) => a > 0 && a <= b && b <= 1)) fail(`${f}.crop.scale`, 'the area fractions [a, b] with 0 < a ≤ b ≤ 1', c.scale);
+    if (!range(c.ratio, (a, b) => a > 0 && a <= b)) fail(`${f}.crop.ratio`, 'the aspect ratios (w/h) [a, b] with 0 < a ≤ b', c.ratio);
+  }
+  for (const k of ['flip', 'grayscale']) if (o[k] !== undefined) unit(o[k], `${f}.${k}`);
+  if (o.colorJitter !== undefined && o.colorJitter !== null) {
+    const j = o.colorJitter as Json;
+    if (!j || typeof j !== 'object') fail(`${f}.colorJitter`, '{brightness, contrast, saturation, hue} or null', o.colorJitter);
+    noUnknown(j, ['brightness', 'contrast', 'saturation', 'hue'], `${f}.colorJitter.`);
+    for (const k of ['brightness', 'contrast', 'saturation']) if (typeof j[k] !== 'number' || !((j[k] as number) >= 0)) fail(`${f}.colorJitter.${k}`, 'a number >= 0', j[k]);
+    if (typeof j.hue !== 'number' || !(j.hue >= 0 && j.hue <= 0.5)) fail(`${f}.colorJitter.hue`, 'a number in [0, 0.5]', j.hue);
+  }
+};
+const sizeOption: OptionCheck = (v, f) => {
+  if (!size(v)) fail(f, 'a side or [height, width] (integers >= 1)', v);
+};
+const AUGMENTED = { augment, augmentSourceSize: sizeOption };
+
 const STACKED = { sizes: perSplit, trainCorrelation: unit, valCorrelation: unitOrNull, pairs, seed };
 const NATURAL = { resolution: intAtLeast(1), limit: perSplit, seed, transform, concurrency: intAtLeast(1), maxBytes: intAtLeast(1) };
 
@@ -187,11 +187,11 @@ export const DATASET_OPTIONS = {
   'fmnist-mnist-embedded': { ...STACKED, cacheDir },
   'fmnist-mnist': { ...STACKED, mnistDir: path, fashionDir: path, cacheDir },
   'cifar-mnist': { ...STACKED, mnistDir: path, cifarDir: path, cacheDir },
-  celeba: { target: text('a CelebA attribute name'), hard: text('a CelebA attribute name'), ...NATURAL, cacheDir },
-  waterbirds: { ...NATURAL, cacheDir },
+  celeba: { target: text('a CelebA attribute name'), hard: text('a CelebA attribute name'), ...NATURAL, ...AUGMENTED, cacheDir },
+  waterbirds: { ...NATURAL, ...AUGMENTED, cacheDir },
   domainbed: {
     dataset: text('a DomainBed dataset (PACS, VLCS, OfficeHome, TerraIncognita) or a folder name'),
-    testDomain, resolution: intAtLeast(1), holdoutFraction, transform, concurrency: intAtLeast(1), cacheDir,
+    testDomain, resolution: intAtLeast(1), holdoutFraction, transform, concurrency: intAtLeast(1), ...AUGMENTED, cacheDir,
   },
   synthetic: { train: intAtLeast(1), val: intAtLeast(1), test: intAtLeast(1), size: intAtLeast(4), trainCorrelation: unit, seed },
 } satisfies Record<string, Record<string, OptionCheck>>;
@@ -229,23 +229,8 @@ export function validateConfig(input: unknown): RunConfig {
   if (needsDir && !ds.dataDir) fail('dataset.dataDir', `the folder holding the ${dsName} files (nothing is downloaded)`, ds.dataDir);
   const options = obj(ds, 'options', 'dataset.options');
   checkDatasetOptions(dsName, options);
-  const m = obj(o, 'model', 'model');
-  noUnknown(m, ['name', 'stem'], 'model.');
-  const model = {
-    name: oneOf(m, 'name', 'model.name', DEFAULTS.model.name, ['small-cnn', 'resnet18', 'resnet50'] as const),
-    stem: m.stem === undefined ? undefined : oneOf(m, 'stem', 'model.stem', 'imagenet', ['imagenet', 'cifar'] as const),
-  };
-  const op = obj(o, 'optimizer', 'optimizer');
-  noUnknown(op, Object.keys(DEFAULTS.optimizer), 'optimizer.');
-  const d = DEFAULTS.optimizer;
-  const optimizer: OptimizerConfig = {
-    name: oneOf(op, 'name', 'optimizer.name', d.name, ['sgd', 'sam', 'lsam', 'asam'] as const),
-    lr: num(op, 'lr', 'optimizer.lr', d.lr, (v) => v > 0, 'a number > 0'),
-    momentum: num(op, 'momentum', 'optimizer.momentum', d.momentum, (v) => v >= 0 && v < 1, 'a number in [0, 1)'),
-    weightDecay: num(op, 'weightDecay', 'optimizer.weightDecay', d.weightDecay, (v) => v >= 0, 'a number >= 0'),
-    rho: num(op, 'rho', 'optimizer.rho', d.rho, (v) => v >= 0, 'a number >= 0'),
-    rhoWarmup: num(op, 'rhoWarmup', 'optimizer.rhoWarmup', d.rhoWarmup, (v) => v >= 0, 'a number of epochs >= 0'),
-  };
+  const model = validateModel(obj(o, 'model', 'model'));
+  const optimizer = validateOptimizer(obj(o, 'optimizer', 'optimizer'), DEFAULTS.optimizer);
   const pr = obj(o, 'probe', 'probe');
   noUnknown(pr, Object.keys(DEFAULTS.probe), 'probe.');
   const grid = pr.l2Grid ?? DEFAULTS.probe.l2Grid;
@@ -258,8 +243,9 @@ export function validateConfig(input: unknown): RunConfig {
     dataset: { name: dsName, dataDir: ds.dataDir as string | undefined, options },
     model,
     optimizer,
-    schedule: oneOf(o, 'schedule', 'schedule', DEFAULTS.schedule, ['constant', 'cosine'] as const),
-    epochs: num(o, 'epochs', 'epochs', DEFAULTS.epochs, (v) => Number.isInteger(v) && v >= 1, 'an integer >= 1'),
+    schedule: validateSchedule(o.schedule, DEFAULTS.schedule),
+    ...validateTrainingExtras(o),
+    epochs: o.steps === undefined ? num(o, 'epochs', 'epochs', DEFAULTS.epochs!, (v) => Number.isInteger(v) && v >= 1, 'an integer >= 1') : undefined,
     batchSize: num(o, 'batchSize', 'batchSize', DEFAULTS.batchSize, (v) => Number.isInteger(v) && v >= 1, 'an integer >= 1'),
     probe: {
       l2Grid: grid as number[],

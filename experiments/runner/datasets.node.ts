@@ -103,6 +103,7 @@ async function loadNamedDataset(cfg: DatasetConfig, seed: number): Promise<TwoFe
         name: `domainbed-${dataset}-${d.testDomain}`,
         shape: d.shape,
         task: 'easy',
+        singleLabel: true,
         features: { easy: classes, hard: classes },
         splits: { train: domainSplit(d.source.train, 'train'), val: domainSplit(d.source.val, 'val'), test },
         probeSplits: { fit: domainSplit(d.target.train, 'val'), test },

@@ -1,6 +1,8 @@
 // Evaluation of a run's model on whole splits: batches gathered from a split, predictions in eval
 // mode, per-group and in-distribution accuracy.
 import { tensor, type Tensor } from '../../engine/tensor.ts';
+import { augmentBatch } from '../../engine/ops/augment.ts';
+import { gatherSourceBytes, plainAugmentParams } from '../data/augment.ts';
 import { keep, scope } from '../../engine/scope.ts';
 import { noGrad } from '../../engine/autograd/grad-mode.ts';
 import { argmax } from '../../engine/ops/select.ts';
@@ -10,6 +12,14 @@ import type { TwoFeatureSplit } from '../data/types.ts';
 
 /** x and task labels y of examples `idx[from … to)` of a split, uploaded. */
 export function gather(split: TwoFeatureSplit, idx: ArrayLike<number>, from: number, to: number): { x: Tensor; y: Tensor } {
+  if (split.augment && split.images.length === 0) {
+    // an augmented split keeps only its 8-bit sources: each shown whole, resized to the output,
+    // without flip or colour (fixed inputs, e.g. for the importance diagnostics)
+    const src = split.augment;
+    const ids = Int32Array.from({ length: to - from }, (_, i) => idx[from + i]);
+    const x = augmentBatch(gatherSourceBytes(src, ids), plainAugmentParams(ids.length, src.shape), { srcShape: src.shape, outSize: [split.shape[1], split.shape[2]], normalize: src.normalize });
+    return { x, y: tensor(Float32Array.from(ids, (k) => split.y[k]), [ids.length]) };
+  }
   const [c, h, w] = split.shape;
   const per = c * h * w;
   const xs = new Float32Array((to - from) * per);

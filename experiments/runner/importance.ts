@@ -17,7 +17,7 @@ import { Rng } from '../../engine/random.ts';
 import { shuffleInPlace } from '../data/two-feature.ts';
 import type { TwoFeatureSplit } from '../data/types.ts';
 import { gini, lorenz } from '../metrics.ts';
-import { gather } from './evaluate.ts';
+import { batchInputs } from './step.ts';
 import { LORENZ_POINTS } from './types.ts';
 
 export interface ImportanceEval {
@@ -65,7 +65,8 @@ export async function evaluateImportance(
   try {
     for (let s = 0; s < idx.length; s += batchSize) {
       const e = Math.min(idx.length, s + batchSize);
-      const { x, y } = gather(split, idx, s, e);
+      // augmented splits: the augmentation of a fixed (seed, epoch 0), so the set stays the same images
+      const { x, y } = batchInputs(split, idx.subarray(s, e), 0, 0);
       sam.base.zeroGrad();
       losses.push(keep(scope(() => {
         const { loss: l, weights } = crossEntropyWithWeights(model.forward(x), y); // loss and λ from one pass

@@ -30,7 +30,7 @@ export function rateAndEta(p: ProgressInfo, epochs: number, batchSize: number, p
   const stepsPerSecond = pace.steps / pace.seconds;
   // Full batches (the last one of an epoch may be smaller); the ETA counts training steps only,
   // not the validation pass after each epoch or the final probes.
-  return { examplesPerSecond: stepsPerSecond * batchSize, etaSeconds: (epochs * p.batches - p.step) / stepsPerSecond };
+  return { examplesPerSecond: stepsPerSecond * batchSize, etaSeconds: ((p.totalSteps ?? epochs * p.batches) - p.step) / stepsPerSecond };
 }
 
 /** "epoch 2/3 batch 3/4 step 7 loss 0.6931 (epoch 1 mean) 512 ex/s ETA 1m05s" */
@@ -40,7 +40,7 @@ export function statusText(p: ProgressInfo, epochs: number, batchSize: number, p
   // epoch ends (reading one back each step would stall the pipeline).
   const loss = p.lastLoss ? `loss ${p.lastLoss.value.toFixed(4)} (epoch ${p.lastLoss.epoch} mean)` : 'loss - (after epoch 1)';
   const rate = r ? `${r.examplesPerSecond.toFixed(0)} ex/s ETA ${formatDuration(r.etaSeconds)}` : '- ex/s ETA -';
-  return `epoch ${p.epoch + 1}/${epochs} batch ${p.batch}/${p.batches} step ${p.step} ${loss} ${rate}`;
+  return `epoch ${p.epoch + 1}/${p.totalSteps ? Math.ceil(p.totalSteps / p.batches) : epochs} batch ${p.batch}/${p.batches} step ${p.step} ${loss} ${rate}`;
 }
 
 export function makeProgress(label: string, epochs: number, batchSize: number, stream: NodeJS.WriteStream = process.stderr): Progress {
@@ -55,7 +55,7 @@ export function makeProgress(label: string, epochs: number, batchSize: number, s
     let started = false;
     return {
       update(p) {
-        const total = epochs * p.batches;
+        const total = p.totalSteps ?? epochs * p.batches;
         const done = p.epoch * p.batches + p.batch;
         const payload = { status: status(p) };
         if (!started) {

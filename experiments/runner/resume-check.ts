@@ -5,7 +5,7 @@
 import { SamgpuError } from '../../engine/device/errors.ts';
 import type { Module } from '../../engine/nn/module.ts';
 import type { Dropout } from '../../engine/nn/functional-layers.ts';
-import type { SGD } from '../../engine/optim/sgd.ts';
+import type { RunOptimizer } from './optimizer.ts';
 import type { SAM } from '../../engine/optim/sam.ts';
 import { canonicalJson } from '../canonical-json.ts';
 import type { Checkpoint, SamState, TrainPosition } from './types.ts';
@@ -17,7 +17,7 @@ export function samState(sam: SAM): SamState {
 
 export interface ResumeTarget {
   model: Module;
-  base: SGD;
+  base: RunOptimizer['base'];
   sam: SAM | null;
   dropouts: Dropout[];
   /** Batches per epoch and epochs of the run being resumed. */

@@ -21,6 +21,7 @@ import { loadDataset } from './datasets.node.ts';
 import { checkSameConfig } from './run-id.ts';
 import { runExperiment, RunStopped, type EpochMetrics, type FinalResult, type RunHooks } from './train.ts';
 import { writeAtomic, writeJsonAtomic } from './files.node.ts';
+import { readWeights } from './weights.node.ts';
 
 export interface RunDirOptions {
   /** Continue from results/<id>/checkpoint.safetensors (the config must be the one saved there). */
@@ -144,6 +145,7 @@ export async function runInDir(dir: string, config: unknown, opts: RunDirOptions
     },
     onStopped: (ck) => writeAtomic(f.checkpoint, encodeCheckpoint(ck, cfg)),
   };
+  if (cfg.model.weights) hooks.weights = readWeights(cfg.model.weights);
   // The data first: a run whose data fail to load leaves no config.json that would look resumable.
   const data = await loadDataset(cfg.dataset, cfg.seed);
   if (opts.resume) writeMetrics();

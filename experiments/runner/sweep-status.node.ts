@@ -51,7 +51,8 @@ function progress(cell: SweepCellEntry): string {
   const epochs = existsSync(m) ? readFileSync(m, 'utf8').split('\n').filter((l) => l.trim()).length : 0;
   let total = '?';
   try {
-    total = String(JSON.parse(readFileSync(cell.configPath, 'utf8')).epochs);
+    const c = JSON.parse(readFileSync(cell.configPath, 'utf8'));
+    total = c.epochs === undefined && c.steps !== undefined ? `? (${c.steps} steps)` : String(c.epochs);
   } catch {
     /* config missing: leave '?' */
   }

@@ -2,22 +2,25 @@
 // two-feature dataset, then probe the frozen features for each feature. Pure engine code (no
 // files), so it runs in Node and in browsers; checkpoints go through hooks.
 import { type Tensor } from '../../engine/tensor.ts';
-import { keep, scope } from '../../engine/scope.ts';
-import { backward } from '../../engine/autograd/backward.ts';
+import { scope } from '../../engine/scope.ts';
 import { noGrad } from '../../engine/autograd/grad-mode.ts';
-import { crossEntropy } from '../../engine/ops/loss.ts';
-import { accuracy } from '../../engine/ops/select.ts';
 import { concat } from '../../engine/ops/layout.ts';
 import { Dropout } from '../../engine/nn/functional-layers.ts';
 import type { TwoFeatureDataset } from '../data/types.ts';
 import { probeFeatures } from '../probe/feature-probes.ts';
-import { epochOrder } from '../data/batches.ts';
 import type { RunConfig } from './config.ts';
 import type { Checkpoint, CheckpointPlace, EpochMetrics, FinalResult, RunHooks, TrainPosition } from './types.ts';
 import { DivergedError, DivergedStateError, RunStopped, describeCheckpoint, findNonFiniteState } from './divergence.ts';
-import { buildModel } from './model.ts';
+import { buildModel, freezeBatchNorm } from './model.ts';
 import { buildOptimizer } from './optimizer.ts';
-import { gather, groupAccuracy, inDistributionAccuracy, predict } from './evaluate.ts';
+import { makeSampler } from './sampler.ts';
+import { batchInputs, trainStep } from './step.ts';
+import { gather } from './evaluate.ts';
+import { epochOrder } from '../data/batches.ts';
+import { backward } from '../../engine/autograd/backward.ts';
+import { crossEntropy } from '../../engine/ops/loss.ts';
+import { checkMemory } from './memory.ts';
+import { groupAccuracy, inDistributionAccuracy, predict } from './evaluate.ts';
 import { SAM } from '../../engine/optim/sam.ts';
 import { evaluateImportance, importanceIndices } from './importance.ts';
 import { carveSplit } from '../data/probe-sets.ts';
@@ -47,10 +50,15 @@ export function evaluationSplits(cfg: RunConfig, data: TwoFeatureDataset): { pro
 
 export async function runExperiment(cfg: RunConfig, data: TwoFeatureDataset, hooks: RunHooks = {}): Promise<FinalResult> {
   const t0 = performance.now();
-  const model = (hooks.buildModel ?? buildModel)(cfg, data);
   const train = data.splits.train;
-  const batches = Math.ceil(train.n / cfg.batchSize);
-  const opt = buildOptimizer(cfg, model, cfg.epochs * batches);
+  const sampler = makeSampler(cfg.sampler ?? 'shuffle', train, cfg.batchSize, cfg.seed);
+  const model = hooks.buildModel ? hooks.buildModel(cfg, data) : buildModel(cfg, data, hooks.weights);
+  const batches = sampler.stepsPerEpoch;
+  // `steps` (DomainBed) replaces epochs: the last epoch is cut short
+  const totalSteps = cfg.steps ?? cfg.epochs! * batches;
+  const epochs = Math.ceil(totalSteps / batches);
+  const batchesIn = (epoch: number) => Math.min(batches, totalSteps - epoch * batches);
+  const opt = buildOptimizer(cfg, model, totalSteps, batches);
   const { base: sgd, sam, schedule } = opt;
   const splits = evaluationSplits(cfg, data);
   const probe = (m = model) => probeFeatures(probeExtractor(m, cfg.probe.representation), splits.probeFit, splits.probeTest, {
@@ -62,8 +70,16 @@ export async function runExperiment(cfg: RunConfig, data: TwoFeatureDataset, hoo
   const measureImportance = (at: { step: number; epoch: number }) => evaluateImportance(model, (sam ?? diagnosticSam)!, train, importanceIdx!, cfg.batchSize, at);
   const rhoAt = (step: number) => (cfg.optimizer.rhoWarmup > 0 ? cfg.optimizer.rho * Math.min(1, step / (cfg.optimizer.rhoWarmup * batches)) : cfg.optimizer.rho);
   const dropouts = [...model.modules()].map(([, m]) => m).filter((m): m is Dropout => m instanceof Dropout);
+  try {
+    checkMemory(model, opt, cfg, data); // a step that cannot fit stops here, before any training
+  } catch (e) {
+    diagnosticSam?.dispose();
+    opt.dispose();
+    model.dispose();
+    throw e;
+  }
   const pos: TrainPosition = { epoch: 0, batch: 0, step: 0, metrics: [], dropoutCalls: dropouts.map(() => 0) };
-  if (hooks.resume) Object.assign(pos, restoreCheckpoint(hooks.resume, { model, base: sgd, sam, dropouts, batches, epochs: cfg.epochs, source: hooks.checkpointPath }));
+  if (hooks.resume) Object.assign(pos, restoreCheckpoint(hooks.resume, { model, base: sgd, sam, dropouts, batches, epochs, source: hooks.checkpointPath }));
   // Kernel variants: a resumed run pins those its checkpoint recorded; a fresh one tunes the
   // shape classes its step and evaluation use (timing only those not in the cache) and pins the
   // choices known now. Pinned choices hold for the whole run, recorded in every checkpoint.
@@ -105,23 +121,15 @@ export async function runExperiment(cfg: RunConfig, data: TwoFeatureDataset, hoo
     return bad && new DivergedStateError(bad, { step: pos.step, when }, saved && { place: saved, text: describeCheckpoint(saved, batches), path: hooks.checkpointPath });
   };
   const pacer = new StepPacer(sgd.flat.data.rt);
-  // Forward + backward; the first pass also records the batch's training accuracy.
-  const closure = (x: Tensor, y: Tensor, accs: Tensor[]) => (pass: 0 | 1 = 0) => {
-    const logits = model.forward(x);
-    if (pass === 0) accs.push(keep(noGrad(() => accuracy(logits, y))));
-    const l = crossEntropy(logits, y);
-    backward(l);
-    return l;
-  };
   try {
     // The references measured before the first step (kept in the position, so a resume has them).
     if (pos.step === 0) {
       if (cfg.probe.untrained && !pos.untrainedProbes) pos.untrainedProbes = await probe();
       if (importanceIdx && !pos.initialImportance) pos.initialImportance = await measureImportance({ step: 0, epoch: 0 });
     }
-    for (; pos.epoch < cfg.epochs; pos.epoch++, pos.batch = 0) {
+    for (; pos.epoch < epochs; pos.epoch++, pos.batch = 0) {
       const te = performance.now();
-      const order = epochOrder(train.n, cfg.seed, pos.epoch);
+      const nBatches = batchesIn(pos.epoch);
       const losses: Tensor[] = [];
       const accs: Tensor[] = [];
       const before = pos.partial ?? { losses: [], accs: [] };
@@ -134,7 +142,8 @@ export async function runExperiment(cfg: RunConfig, data: TwoFeatureDataset, hoo
         return v;
       };
       model.train();
-      for (; pos.batch < batches; pos.batch++, pos.step++) {
+      if (cfg.model.freezeBatchNorm) freezeBatchNorm(model);
+      for (; pos.batch < nBatches; pos.batch++, pos.step++) {
         // Let signal handlers (Ctrl-C, SIGTERM from a scheduler) run between steps (the pacer's
         // wait below yields too, but not before the first step).
         await new Promise((r) => setImmediate(r));
@@ -150,26 +159,16 @@ export async function runExperiment(cfg: RunConfig, data: TwoFeatureDataset, hoo
           throw new RunStopped(ck.position);
         }
         sgd.lr = schedule(pos.step);
-        const { x, y } = gather(train, order, pos.batch * cfg.batchSize, Math.min(train.n, (pos.batch + 1) * cfg.batchSize));
-        let loss: Tensor;
-        const f = closure(x, y, accs);
-        if (sam) {
-          sam.rho = rhoAt(pos.step);
-          loss = sam.step(f);
-        } else {
-          sgd.zeroGrad();
-          loss = keep(scope(() => f(0)));
-          sgd.step();
-        }
-        losses.push(loss);
-        x.dispose();
-        y.dispose();
+        if (sam) sam.rho = rhoAt(pos.step);
+        const idx = sampler.indices(pos.epoch, pos.batch, pos.step);
+        losses.push(trainStep(model, opt, train, idx, { seed: cfg.seed, epoch: pos.epoch, microBatchSize: cfg.microBatchSize }, { accs }));
         await pacer.afterStep();
         const last = pos.metrics.at(-1);
         hooks.onProgress?.({
           epoch: pos.epoch,
           batch: pos.batch + 1,
           batches,
+          totalSteps,
           step: pos.step + 1,
           lastLoss: last ? { epoch: last.epoch, value: last.trainLoss } : null,
         });
@@ -182,7 +181,7 @@ export async function runExperiment(cfg: RunConfig, data: TwoFeatureDataset, hoo
       const err = diverged(lossValues, `at the end of epoch ${pos.epoch + 1}`) ?? (await divergedState(`at the end of epoch ${pos.epoch + 1}`));
       if (err) throw err;
       const done = pos.epoch + 1;
-      const importance = importanceIdx && (done % cfg.importance.every === 0 || done === cfg.epochs) ? await measureImportance({ step: pos.step, epoch: done }) : undefined;
+      const importance = importanceIdx && (done % cfg.importance.every === 0 || done === epochs) ? await measureImportance({ step: pos.step, epoch: done }) : undefined;
       const pred = await predict(model, splits.selection);
       const m: EpochMetrics = {
         epoch: done,
@@ -215,6 +214,7 @@ export async function runExperiment(cfg: RunConfig, data: TwoFeatureDataset, hoo
       inDistAcc: inDistributionAccuracy(data.splits.train, ga.groups),
       worstGroupAcc: ga.worst,
       groupAcc: ga.groups,
+      ...(data.singleLabel ? { singleLabel: true } : {}),
       probes,
       ...(pos.untrainedProbes ? { untrainedProbes: pos.untrainedProbes } : {}),
       importance,
@@ -240,7 +240,8 @@ export function planRun(cfg: RunConfig, data: TwoFeatureDataset, model: ReturnTy
   const val = data.splits.val;
   try {
     model.train();
-    const b = gather(train, epochOrder(train.n, cfg.seed, 0), 0, Math.min(train.n, cfg.batchSize));
+    const first = epochOrder(train.n, cfg.seed, 0).subarray(0, Math.min(train.n, cfg.microBatchSize ?? cfg.batchSize));
+    const b = batchInputs(train, first, cfg.seed, 0);
     scope(() => backward(crossEntropy(model.forward(b.x), b.y)));
     b.x.dispose();
     b.y.dispose();

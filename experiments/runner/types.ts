@@ -83,6 +83,9 @@ export interface FinalResult {
   inDistAcc: number;
   worstGroupAcc: number;
   groupAcc: Record<string, number>;
+  /** The dataset has one label (DomainBed: the class): probes.easy and probes.hard are the same
+   * probe, and groups are classes (worstGroupAcc is the worst class's accuracy). */
+  singleLabel?: boolean;
   probes: ProbeReport;
   /** The same probes on the same seed's untrained network (config `probe.untrained`). */
   untrainedProbes?: ProbeReport;
@@ -98,6 +101,8 @@ export interface ProgressInfo {
   batch: number;
   batches: number;
   step: number;
+  /** Steps of the whole run (epochs × batches, or the config's `steps`). */
+  totalSteps?: number;
   /** Mean training loss of the last finished epoch (1-based `epoch`), null before the first
    * ends: the freshest loss known without reading one back per step, which would make the CPU
    * wait for the GPU every step. */
@@ -109,6 +114,8 @@ export type CheckpointPlace = Pick<TrainPosition, 'epoch' | 'batch' | 'step'>;
 
 export interface RunHooks {
   resume?: Checkpoint;
+  /** The bytes of `model.weights` (the Node shell reads the file; browsers fetch it). */
+  weights?: Uint8Array;
   /** After each epoch, with a function that captures a checkpoint. */
   onEpoch?: (m: EpochMetrics, checkpoint: () => Promise<Checkpoint>) => Promise<void> | void;
   /** Polled between steps; when true the run checkpoints and stops (Ctrl-C, preemption). */

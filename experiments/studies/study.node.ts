@@ -82,7 +82,7 @@ async function runStage(sweep: SweepDir, o: StudyRunOptions, log: (l: string) =>
 
 async function runCellInline(cell: SweepCellEntry, label: string): Promise<void> {
   const config = validateConfig(JSON.parse(readFileSync(cell.configPath, 'utf8')));
-  const progress = makeProgress(label, config.epochs, config.batchSize);
+  const progress = makeProgress(label, config.epochs ?? 0, config.batchSize);
   try {
     const o = await runInDir(cell.runDir, config, {
       resume: existsSync(join(cell.runDir, 'config.json')),
