@@ -5,56 +5,14 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { deflateSync, inflateSync } from 'node:zlib';
+import { inflateSync } from 'node:zlib';
 import { parseMat, numericVariable } from '../experiments/data/matlab.ts';
 import { parseSvhnMat } from '../experiments/data/svhn.ts';
 import { loadSvhn } from '../experiments/data/svhn.node.ts';
+import { writeMat, type MatVar as Var } from './data-files.ts';
 
 const fixture = (name: string) => new Uint8Array(readFileSync(new URL(`./fixtures/mat/${name}`, import.meta.url)));
 const inflate = (b: Uint8Array) => new Uint8Array(inflateSync(b));
-
-interface Var { name: string; cls: number; dims: number[]; type: number; size: number; values: number[] }
-
-/** A tiny Level 5 writer: header, then per variable a miMATRIX (or miCOMPRESSED around one); small elements where they fit. */
-function writeMat(vars: Var[], o: { be?: boolean; compress?: boolean; header?: string } = {}): Uint8Array {
-  const le = !o.be;
-  const parts: number[] = [];
-  const u32 = (v: number) => { const b = new DataView(new ArrayBuffer(4)); b.setUint32(0, v, le); return [...new Uint8Array(b.buffer)]; };
-  const element = (type: number, data: number[], small = true): number[] => {
-    if (small && data.length <= 4) return [...u32((data.length << 16) | type), ...data, ...new Array(4 - data.length).fill(0)];
-    const pad = (8 - (data.length % 8)) % 8;
-    return [...u32(type), ...u32(data.length), ...data, ...new Array(pad).fill(0)];
-  };
-  const encode = (v: number, type: number, size: number): number[] => {
-    const b = new DataView(new ArrayBuffer(size));
-    if (type === 9) b.setFloat64(0, v, le);
-    else if (type === 2) b.setUint8(0, v);
-    else if (type === 3) b.setInt16(0, v, le);
-    else if (type === 5) b.setInt32(0, v, le);
-    else if (type === 6) b.setUint32(0, v, le);
-    return [...new Uint8Array(b.buffer)];
-  };
-  const header = new Uint8Array(128).fill(32);
-  header.set(new TextEncoder().encode(o.header ?? 'MATLAB 5.0 MAT-file, written by the samgpu test'));
-  const hv = new DataView(header.buffer);
-  hv.setUint16(124, 0x0100, le);
-  header.set(new TextEncoder().encode(le ? 'IM' : 'MI'), 126);
-  parts.push(...header);
-  for (const v of vars) {
-    const body = [
-      ...element(6, [...u32(v.cls), ...u32(0)], false),
-      ...element(5, v.dims.flatMap((d) => encode(d, 5, 4)), false),
-      ...element(1, [...new TextEncoder().encode(v.name)]),
-      ...element(v.type, v.values.flatMap((x) => encode(x, v.type, v.size))),
-    ];
-    const matrix = [...u32(14), ...u32(body.length), ...body];
-    if (o.compress) {
-      const z = [...deflateSync(Uint8Array.from(matrix))];
-      parts.push(...u32(15), ...u32(z.length), ...z);
-    } else parts.push(...matrix);
-  }
-  return Uint8Array.from(parts);
-}
 
 const svhnX = (r: number, c: number, ch: number, n: number) => (7 * r + 3 * c + 50 * ch + 11 * n) % 256;
 
@@ -75,15 +33,15 @@ describe('data: MAT-files (Level 5) and SVHN', () => {
     const A = numericVariable(vars, 'A', 'mixed.mat');
     assert.equal(A.class, 'double');
     assert.deepEqual(A.dims, [2, 3]);
-    assert.deepEqual([...A.data], [1.5, 4, -2, 5.5, 3.25, -6.75]);
+    assert.deepEqual(Array.from(A.data), [1.5, 4, -2, 5.5, 3.25, -6.75]);
     const v = numericVariable(vars, 'v', 'mixed.mat');
     assert.equal(v.class, 'int16');
-    assert.deepEqual([...v.data], [-3, 0, 7, 300]);
-    assert.deepEqual([...numericVariable(vars, 's', 'mixed.mat').data], [0.5, 2.5]);
+    assert.deepEqual(Array.from(v.data), [-3, 0, 7, 300]);
+    assert.deepEqual(Array.from(numericVariable(vars, 's', 'mixed.mat').data), [0.5, 2.5]);
     assert.equal(vars.get('name')!.text, 'svhn');
     const mask = vars.get('mask')!;
     assert.ok(mask.logical);
-    assert.deepEqual([...mask.data!], [1, 0, 1]);
+    assert.deepEqual(Array.from(mask.data!), [1, 0, 1]);
     assert.equal(vars.get('cfg')!.class, 'struct');
     assert.equal(vars.get('cfg')!.data, null);
     assert.throws(() => numericVariable(vars, 'cfg', 'mixed.mat'), /MAT-file: mixed\.mat: variable 'cfg' is a struct array, expected a numeric one/);
@@ -102,9 +60,9 @@ describe('data: MAT-files (Level 5) and SVHN', () => {
         const m = parseMat(writeMat(vars, { be, compress }), 'test.mat', { inflate });
         const y = numericVariable(m, 'y', 'test.mat');
         assert.ok(y.data instanceof Float64Array);
-        assert.deepEqual([...y.data], [10, 2, 3], `be ${be}, compressed ${compress}`);
-        assert.deepEqual([...numericVariable(m, 'w', 'test.mat').data], [0.25, -1e300]);
-        assert.deepEqual([...numericVariable(m, 'k', 'test.mat').data], [-70000]);
+        assert.deepEqual(Array.from(y.data), [10, 2, 3], `be ${be}, compressed ${compress}`);
+        assert.deepEqual(Array.from(numericVariable(m, 'w', 'test.mat').data), [0.25, -1e300]);
+        assert.deepEqual(Array.from(numericVariable(m, 'k', 'test.mat').data), [-70000]);
       }
     }
   });
