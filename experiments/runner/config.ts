@@ -29,7 +29,12 @@ export interface RunConfig {
   name: string;
   seed: number;
   dataset: DatasetConfig;
-  model: { name: 'small-cnn' | 'resnet18' | 'resnet50'; stem?: 'imagenet' | 'cifar' };
+  /**
+   * 'mlp' and 'branch' are the toy's one-hidden-layer ReLU nets for vector datasets: `units` hidden
+   * units per annotated feature (a branch each, or one dense layer with their sum), biases unless
+   * `bias` is false.
+   */
+  model: { name: ModelName; stem?: 'imagenet' | 'cifar'; units?: number; bias?: boolean };
   optimizer: OptimizerConfig;
   schedule: 'constant' | 'cosine';
   epochs: number;
@@ -61,6 +66,9 @@ export interface RunConfig {
     every: number;
   };
 }
+
+export const MODEL_NAMES = ['small-cnn', 'resnet18', 'resnet50', 'mlp', 'branch'] as const;
+export type ModelName = (typeof MODEL_NAMES)[number];
 
 export const DEFAULTS: RunConfig = {
   name: 'run',
@@ -180,6 +188,30 @@ const holdoutFraction: OptionCheck = (v, f) => {
   if (typeof v !== 'number' || !(v > 0 && v < 1)) fail(f, 'a number in (0, 1)', v);
 };
 
+const flag: OptionCheck = (v, f) => {
+  if (typeof v !== 'boolean') fail(f, 'true or false', v);
+};
+const listOf = (expected: string, ok: (x: unknown) => boolean, min = 1): OptionCheck => (v, f) => {
+  if (!Array.isArray(v) || v.length < min || !v.every(ok)) fail(f, expected, v);
+};
+const slabCounts = listOf('a list of slab counts, each 3, 5 or 7', (x) => x === 3 || x === 5 || x === 7);
+const collageBlocks = listOf("a list of at least 2 blocks from 'mnist', 'fashion', 'cifar', 'svhn', 'grating'", (x) => ['mnist', 'fashion', 'cifar', 'svhn', 'grating'].includes(x as string), 2);
+const positions = listOf('a list of [row, column] pairs of integers 0–7', (p) => Array.isArray(p) && p.length === 2 && p.every((x) => isInt(x, 0) && x <= 7));
+const downsample: OptionCheck = (v, f) => {
+  if (![1, 2, 4, 8].includes(v as number)) fail(f, 'one of 1, 2, 4, 8', v);
+};
+const margin: OptionCheck = (v, f) => {
+  if (typeof v !== 'number' || !(v > 0 && v < 0.25)) fail(f, 'a number in (0, 0.25)', v);
+};
+/** {contrast?, noise?, angles?, jitter?, period?} of the generated grating block. */
+const grating: OptionCheck = (v, f) => {
+  if (!v || typeof v !== 'object' || Array.isArray(v)) fail(f, 'an object {contrast?, noise?, angles?, jitter?, period?}', v);
+  const o = v as Json;
+  noUnknown(o, ['contrast', 'noise', 'angles', 'jitter', 'period'], `${f}.`);
+  for (const k of ['contrast', 'noise', 'jitter']) if (o[k] !== undefined && (typeof o[k] !== 'number' || !Number.isFinite(o[k]))) fail(`${f}.${k}`, 'a number', o[k]);
+  for (const k of ['angles', 'period']) if (o[k] !== undefined && !(Array.isArray(o[k]) && (o[k] as unknown[]).length === 2 && (o[k] as unknown[]).every((x) => typeof x === 'number'))) fail(`${f}.${k}`, 'two numbers', o[k]);
+};
+
 const STACKED = { sizes: perSplit, trainCorrelation: unit, valCorrelation: unitOrNull, pairs, seed };
 const NATURAL = { resolution: intAtLeast(1), limit: perSplit, seed, transform, concurrency: intAtLeast(1), maxBytes: intAtLeast(1) };
 
@@ -194,6 +226,12 @@ export const DATASET_OPTIONS = {
     testDomain, resolution: intAtLeast(1), holdoutFraction, transform, concurrency: intAtLeast(1), cacheDir,
   },
   synthetic: { train: intAtLeast(1), val: intAtLeast(1), test: intAtLeast(1), size: intAtLeast(4), trainCorrelation: unit, seed },
+  lms: { slabs: slabCounts, linear: flag, noise: intAtLeast(0), margin, sizes: perSplit, trainCorrelation: unit, alone: text('a feature id'), seed },
+  toy: { sizes: perSplit, seed },
+  collage: {
+    blocks: collageBlocks, positions, downsample, sizes: perSplit, trainCorrelation: unit, valCorrelation: unitOrNull,
+    alone: text('a block name'), grating, seed, cacheDir,
+  },
 } satisfies Record<string, Record<string, OptionCheck>>;
 
 export type DatasetName = keyof typeof DATASET_OPTIONS;
@@ -225,16 +263,21 @@ export function validateConfig(input: unknown): RunConfig {
   const dsName = ds.name ?? DEFAULTS.dataset.name;
   if (typeof dsName !== 'string' || !(DATASET_NAMES as string[]).includes(dsName)) fail('dataset.name', `one of ${DATASET_NAMES.join(', ')}`, dsName);
   if (ds.dataDir !== undefined && typeof ds.dataDir !== 'string') fail('dataset.dataDir', 'a path', ds.dataDir);
-  const needsDir = !['fmnist-mnist-embedded', 'synthetic'].includes(dsName);
+  const needsDir = !['fmnist-mnist-embedded', 'synthetic', 'lms', 'toy', 'collage'].includes(dsName);
   if (needsDir && !ds.dataDir) fail('dataset.dataDir', `the folder holding the ${dsName} files (nothing is downloaded)`, ds.dataDir);
   const options = obj(ds, 'options', 'dataset.options');
   checkDatasetOptions(dsName, options);
   const m = obj(o, 'model', 'model');
-  noUnknown(m, ['name', 'stem'], 'model.');
+  noUnknown(m, ['name', 'stem', 'units', 'bias'], 'model.');
   const model = {
-    name: oneOf(m, 'name', 'model.name', DEFAULTS.model.name, ['small-cnn', 'resnet18', 'resnet50'] as const),
+    name: oneOf(m, 'name', 'model.name', DEFAULTS.model.name, MODEL_NAMES),
     stem: m.stem === undefined ? undefined : oneOf(m, 'stem', 'model.stem', 'imagenet', ['imagenet', 'cifar'] as const),
+    ...(m.units === undefined ? {} : { units: num(m, 'units', 'model.units', 16, (v) => Number.isInteger(v) && v >= 1, 'an integer >= 1') }),
+    ...(m.bias === undefined ? {} : { bias: bool(m, 'bias', 'model.bias', true) }),
   };
+  if ((model.units !== undefined || model.bias !== undefined) && !['mlp', 'branch'].includes(model.name)) {
+    fail('model.units', `no such option for '${model.name}' (units and bias are for 'mlp' and 'branch')`, m.units ?? m.bias);
+  }
   const op = obj(o, 'optimizer', 'optimizer');
   noUnknown(op, Object.keys(DEFAULTS.optimizer), 'optimizer.');
   const d = DEFAULTS.optimizer;
