@@ -1,4 +1,4 @@
-// `npm run study -- <name> [--budget B] [--backend inline|local|slurm] [--jobs N] [--results DIR]`:
+// `npm run study -- <name> [--budget B] [--backend inline|local|slurm] [--jobs N] [--results DIR] [--data-dir DIR]`:
 // run (or continue) a study, then print its summary and where its page and findings are.
 import { Command, Option } from 'commander';
 import { init } from '../../engine/node.ts';
@@ -7,11 +7,11 @@ import { studyByName, STUDIES } from './index.ts';
 import { runStudy, studyDir } from './study.node.ts';
 import { writeFindingsDoc } from './findings-doc.node.ts';
 
-export async function studyCommand(name: string, o: { budget?: string; backend?: 'inline' | 'local' | 'slurm'; jobs?: number; results?: string }): Promise<number> {
+export async function studyCommand(name: string, o: { budget?: string; backend?: 'inline' | 'local' | 'slurm'; jobs?: number; results?: string; dataDir?: string }): Promise<number> {
   const study = studyByName(name);
   await init();
   const budget = o.budget ?? study.defaultBudget;
-  const out = await runStudy(study, { budget, backend: o.backend, jobs: o.jobs, dir: o.results ? studyDir(study, budget, o.results) : undefined });
+  const out = await runStudy(study, { budget, backend: o.backend, jobs: o.jobs, dir: o.results ? studyDir(study, budget, o.results) : undefined, dataDir: o.dataDir });
   if (out.status === 'waiting') {
     console.log(out.message);
     return 0;
@@ -28,6 +28,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     .addOption(new Option('--backend <backend>', 'inline: in this process; local: a pool of processes; slurm: job arrays').choices(['inline', 'local', 'slurm']).default('inline'))
     .option('--jobs <n>', 'processes at once with --backend local', (v) => Number(v))
     .option('--results <dir>', 'results root (the study goes to <dir>/studies/<name>)', 'results')
+    .option('--data-dir <dir>', 'the folder holding the real datasets a budget reads (its description says which)')
     .action(async (name: string, o) => {
       if (name === 'findings') {
         const r = writeFindingsDoc([o.results]);
