@@ -62,6 +62,18 @@ describe('config: dataset options', () => {
     validateConfig({ dataset: { name: 'synthetic', options: { train: 128, val: 64, test: 64 } } });
   });
 
+  it('k-feature datasets and the vector nets: options and model fields checked by name', () => {
+    assert.throws(() => validateConfig({ dataset: { name: 'lms', options: { slabs: [3, 4] } } }), /config: dataset\.options\.slabs: expected a list of slab counts, each 3, 5 or 7, got \[3,4\]/);
+    assert.throws(() => validateConfig({ dataset: { name: 'collage', options: { blocks: ['mnist', 'svnh'] } } }), /dataset\.options\.blocks: expected a list of at least 2 blocks from 'mnist', 'fashion', 'cifar', 'svhn', 'grating'/);
+    assert.throws(() => validateConfig({ dataset: { name: 'collage', options: { grating: { contrast: 0.2, nosie: 1 } } } }), /config: dataset\.options\.grating\.nosie: unknown field/);
+    assert.throws(() => validateConfig({ dataset: { name: 'collage', options: { downsample: 3 } } }), /downsample: expected one of 1, 2, 4, 8/);
+    assert.throws(() => validateConfig({ model: { name: 'small-cnn', units: 8 } }), /model\.units: expected no such option for 'small-cnn'/);
+    assert.throws(() => validateConfig({ dataset: { name: 'lms' }, model: { name: 'mlp', units: 0 } }), /model\.units: expected an integer >= 1, got 0/);
+    const cfg = validateConfig({ dataset: { name: 'collage', options: { blocks: ['mnist', 'grating'], positions: [[0, 0], [0, 1]], grating: { angles: [45, 135] } } } });
+    assert.deepEqual(cfg.dataset.options, { blocks: ['mnist', 'grating'], positions: [[0, 0], [0, 1]], grating: { angles: [45, 135] } });
+    assert.deepEqual(validateConfig({ dataset: { name: 'toy' }, model: { name: 'branch', units: 4, bias: false } }).model, { name: 'branch', stem: undefined, units: 4, bias: false });
+  });
+
   it('loadDataset checks the options too and hands valid ones to the loader', async () => {
     await assert.rejects(loadDataset({ name: 'synthetic', options: { trian: 8 } }, 0), /config: dataset\.options\.trian: unknown option for 'synthetic'/);
     const ds = await loadDataset({ name: 'synthetic', options: { train: 8, val: 4, test: 6, size: 8 } }, 0);

@@ -2,7 +2,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { gzipSync } from 'node:zlib';
+import { deflateSync, gzipSync } from 'node:zlib';
 import sharp from 'sharp';
 
 /** A fresh temporary folder; `cleanup()` removes every folder made so far. */
@@ -76,4 +76,48 @@ export async function truncatedJpeg(h: number, w: number): Promise<Buffer> {
   const noise = Buffer.from(Array.from({ length: h * w * 3 }, (_, i) => (i * 7919) % 251));
   const full = await sharp(noise, { raw: { width: w, height: h, channels: 3 } }).jpeg({ quality: 90 }).toBuffer();
   return full.subarray(0, Math.floor(full.length * 0.6));
+}
+
+/** A MAT-file variable for writeMat: MATLAB class id (6 double, 9 uint8, 12 int32…), dimensions, data element type (2 miUINT8, 9 miDOUBLE…) and value size. */
+export interface MatVar { name: string; cls: number; dims: number[]; type: number; size: number; values: number[] }
+
+/** A tiny Level 5 writer: header, then per variable a miMATRIX (or miCOMPRESSED around one); small elements where they fit. */
+export function writeMat(vars: MatVar[], o: { be?: boolean; compress?: boolean; header?: string } = {}): Uint8Array {
+  const le = !o.be;
+  const parts: number[] = [];
+  const u32 = (v: number) => { const b = new DataView(new ArrayBuffer(4)); b.setUint32(0, v, le); return [...new Uint8Array(b.buffer)]; };
+  const element = (type: number, data: number[], small = true): number[] => {
+    if (small && data.length <= 4) return [...u32((data.length << 16) | type), ...data, ...new Array(4 - data.length).fill(0)];
+    const pad = (8 - (data.length % 8)) % 8;
+    return [...u32(type), ...u32(data.length), ...data, ...new Array(pad).fill(0)];
+  };
+  const encode = (v: number, type: number, size: number): number[] => {
+    const b = new DataView(new ArrayBuffer(size));
+    if (type === 9) b.setFloat64(0, v, le);
+    else if (type === 2) b.setUint8(0, v);
+    else if (type === 3) b.setInt16(0, v, le);
+    else if (type === 5) b.setInt32(0, v, le);
+    else if (type === 6) b.setUint32(0, v, le);
+    return [...new Uint8Array(b.buffer)];
+  };
+  const header = new Uint8Array(128).fill(32);
+  header.set(new TextEncoder().encode(o.header ?? 'MATLAB 5.0 MAT-file, written by the samgpu test'));
+  const hv = new DataView(header.buffer);
+  hv.setUint16(124, 0x0100, le);
+  header.set(new TextEncoder().encode(le ? 'IM' : 'MI'), 126);
+  parts.push(...header);
+  for (const v of vars) {
+    const body = [
+      ...element(6, [...u32(v.cls), ...u32(0)], false),
+      ...element(5, v.dims.flatMap((d) => encode(d, 5, 4)), false),
+      ...element(1, [...new TextEncoder().encode(v.name)]),
+      ...element(v.type, v.values.flatMap((x) => encode(x, v.type, v.size))),
+    ];
+    const matrix = [...u32(14), ...u32(body.length), ...body];
+    if (o.compress) {
+      const z = [...deflateSync(Uint8Array.from(matrix))];
+      parts.push(...u32(15), ...u32(z.length), ...z);
+    } else parts.push(...matrix);
+  }
+  return Uint8Array.from(parts);
 }

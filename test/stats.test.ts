@@ -6,6 +6,7 @@ import { Rng } from '../engine/random.ts';
 import { tCdf, tQuantile, logGamma, normalCdf } from '../experiments/stats/t-distribution.ts';
 import { paired, tInterval, verdict, formatInterval } from '../experiments/stats/paired.ts';
 import { minimumDetectableEffect, pairedPower, seedsForPower } from '../experiments/stats/power.ts';
+import { argmax, argmin, bootstrap, columnMeans, quantileSorted } from '../experiments/stats/bootstrap.ts';
 
 const golden = JSON.parse(readFileSync(new URL('./fixtures/stats-golden.json', import.meta.url), 'utf8')) as Record<string, number[][]>;
 const close = (a: number, e: number, rtol: number, what: string) => assert.ok(Math.abs(a - e) <= rtol * Math.max(Math.abs(e), 1e-300), `${what}: ${a} vs ${e}`);
@@ -74,5 +75,70 @@ describe('statistics: Student t, paired intervals, verdicts, power', () => {
     let supported = 0;
     for (let i = 0; i < studies; i++) if (verdict(study(-0.01, 10), 'negative') === 'supported') supported++;
     assert.ok(Math.abs(supported / studies - pairedPower(10, 0.01, 0.01)) < 0.03, `supported ${supported / studies} vs power ${pairedPower(10, 0.01, 0.01)}`);
+  });
+});
+
+describe('statistics: the seeded bootstrap over seeds', () => {
+  const meanOf = (xs: number[]) => (idx: Int32Array) => Array.from(idx, (i) => xs[i]).reduce((a, b) => a + b, 0) / idx.length;
+
+  it('resamples uniformly with replacement: the resampled means of [1, 2, 6] have the exact 27-point bootstrap distribution', () => {
+    const xs = [1, 2, 6];
+    // exact: each of the 3³ index triples is equally likely
+    const exact = new Map<number, number>();
+    for (let a = 0; a < 3; a++) for (let b = 0; b < 3; b++) for (let c = 0; c < 3; c++) {
+      const m = +((xs[a] + xs[b] + xs[c]) / 3).toFixed(9);
+      exact.set(m, (exact.get(m) ?? 0) + 1 / 27);
+    }
+    const seen = new Map<number, number>();
+    const B = 60000;
+    let calls = 0;
+    bootstrap(3, (idx) => {
+      const m = +meanOf(xs)(idx).toFixed(9);
+      // the first call is the estimate on the sample itself
+      if (calls++ > 0) seen.set(m, (seen.get(m) ?? 0) + 1);
+      return m;
+    }, { resamples: B, seed: 3 });
+    for (const [m, p] of exact) {
+      const got = (seen.get(m) ?? 0) / B;
+      assert.ok(Math.abs(got - p) < 4.5 * Math.sqrt((p * (1 - p)) / B) + 1e-4, `P(mean = ${m}): ${got} vs exact ${p}`);
+    }
+  });
+
+  it('is deterministic for a seed, degenerate on a constant, and close to the t-interval of a mean on a large normal sample', () => {
+    const rng = new Rng(7);
+    const xs = normals(rng, 200, 2, 1);
+    const a = bootstrap(xs.length, meanOf(xs), { resamples: 3000, seed: 11 });
+    const b = bootstrap(xs.length, meanOf(xs), { resamples: 3000, seed: 11 });
+    assert.deepEqual(a, b);
+    const t = tInterval(xs);
+    close(a.estimate, t.mean, 1e-12, 'estimate');
+    // percentile and t widths agree to a few percent at n = 200
+    assert.ok(Math.abs((a.hi - a.lo) / (t.hi - t.lo) - 1) < 0.1, `bootstrap [${a.lo}, ${a.hi}] vs t [${t.lo}, ${t.hi}]`);
+    const c = bootstrap(5, () => 0.25, { resamples: 100 });
+    assert.equal(c.lo, 0.25);
+    assert.equal(c.hi, 0.25);
+    const one = bootstrap(1, meanOf([3]));
+    assert.equal(one.estimate, 3);
+    assert.ok(Number.isNaN(one.lo) && Number.isNaN(one.hi), 'one unit: no interval');
+    assert.throws(() => bootstrap(3, meanOf([1, 2, 3]), { level: 1 }), /level/);
+  });
+
+  it('an argmax difference whose every seed agrees has a degenerate interval at the true value; quantiles interpolate like NumPy', () => {
+    // rows: seeds; columns: a grid of 5 points; accuracy peaks at column 1 and error bottoms at column 3 for every seed
+    const acc = [[0.9, 0.95, 0.93, 0.9, 0.8], [0.91, 0.96, 0.92, 0.9, 0.7], [0.9, 0.97, 0.95, 0.91, 0.8], [0.88, 0.94, 0.9, 0.89, 0.85]];
+    const err = [[0.4, 0.35, 0.3, 0.2, 0.25], [0.42, 0.3, 0.29, 0.22, 0.3], [0.41, 0.36, 0.3, 0.25, 0.26], [0.38, 0.3, 0.28, 0.21, 0.4]];
+    const r = bootstrap(4, (idx) => argmin(columnMeans(err, idx)) - argmax(columnMeans(acc, idx)), { resamples: 2000, seed: 1 });
+    assert.equal(r.estimate, 2);
+    assert.equal(r.lo, 2);
+    assert.equal(r.hi, 2);
+    assert.equal(argmax([NaN, 1, 3, 3]), 2);
+    assert.equal(argmin([2, NaN, 1, 1]), 2);
+    assert.equal(argmax([NaN]), -1);
+    assert.deepEqual(columnMeans([[1, NaN], [3, 4]], [0, 1, 1]), [7 / 3, 4]);
+    // numpy.quantile([1, 2, 4, 8], [0.025, 0.5, 0.975]) = [1.075, 3.0, 7.7]
+    const s = [1, 2, 4, 8];
+    close(quantileSorted(s, 0.025), 1.075, 1e-12, 'q 0.025');
+    close(quantileSorted(s, 0.5), 3, 1e-12, 'median');
+    close(quantileSorted(s, 0.975), 7.7, 1e-12, 'q 0.975');
   });
 });

@@ -12,6 +12,14 @@ import type { FinalResult } from '../experiments/runner/types.ts';
 import { gpu } from './helpers.ts';
 import { findingsMarkdown } from '../experiments/studies/findings-doc.ts';
 import { runDirOf } from './sweep-helpers.ts';
+import { features } from '../experiments/studies/features.ts';
+import { rho } from '../experiments/studies/rho.ts';
+import { stepsToLearn } from '../experiments/studies/difficulty.ts';
+import { ranks, spearman, spread } from '../experiments/studies/settings.ts';
+import { DATA_DIR, withDataDir } from '../experiments/studies/study.ts';
+import { stallEpochs } from '../experiments/studies/compare.ts';
+import { bootstrapFinding, seedClaim } from '../experiments/studies/findings.ts';
+import { STUDIES } from '../experiments/studies/index.ts';
 
 const fake = (seed: number, score: number) => ({ config: { seed }, probes: { easy: { valError: score }, hard: { valError: score } } }) as unknown as FinalResult;
 
@@ -72,4 +80,72 @@ describe('studies', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('known answers of the k-feature and ρ statistics: ranks with ties, Spearman, spread, steps to learn (censored), the stall, bootstrap and per-seed verdicts', () => {
+    assert.deepEqual(ranks([3, 1, 3, 2]), [3.5, 1, 3.5, 2]);
+    assert.equal(spearman([1, 2, 3, 4], [10, 20, 30, 40]), 1);
+    assert.equal(spearman([1, 2, 3], [3, 2, 1]), -1);
+    assert.ok(Number.isNaN(spearman([1, 2, 3], [0, 0, 0])));
+    assert.equal(spread([1, 3]), 1);
+    const run = (losses: number[], accs: number[]) => ({ metrics: losses.map((l, i) => ({ epoch: i + 1, step: 10 * (i + 1), trainLoss: l, valAcc: accs[i] })) }) as unknown as FinalResult;
+    assert.deepEqual(stepsToLearn(run([0.7, 0.5, 0.1], [0.6, 0.95, 0.99])), { steps: 20, censored: false });
+    assert.deepEqual(stepsToLearn(run([0.7, 0.6], [0.6, 0.7])), { steps: 30, censored: true });
+    // ln 2 = 0.693: 0.69 is at chance (>= 95%), 0.6 is not
+    assert.equal(stallEpochs(run([0.69, 0.68, 0.6, 0.69], [0, 0, 0, 0]), 2), 2);
+    assert.equal(stallEpochs(run([0.69, 0.69], [0, 0]), 2), 2);
+    const b = { estimate: 1, lo: 0.5, hi: 2, level: 0.95, n: 4, resamples: 100, failed: 0, mean: 1.1 };
+    assert.equal(bootstrapFinding('q', 'c', 's', 'positive', b, new Map([[0, 1]])).verdict, 'supported');
+    assert.equal(bootstrapFinding('q', 'c', 's', 'negative', b, new Map([[0, 1]])).verdict, 'contradicted');
+    assert.equal(bootstrapFinding('q', 'c', 's', 'positive', { ...b, n: 2 }, new Map()).verdict, 'inconclusive');
+    assert.equal(seedClaim('q', 'c', 's', 'positive', new Map([[0, 0.9], [1, 1], [2, 0.8]])).verdict, 'supported');
+    // budgets that read real data need --data-dir, and get it at any depth of the arms' parameters
+    const plan: Plan = { base: {}, seeds: [0], selectionSeeds: [], arms: [{ id: 'a', label: 'a', params: { dataset: { name: 'cifar-mnist', dataDir: DATA_DIR } } }] };
+    assert.throws(() => withDataDir(plan, undefined, 'study x', 'cifar-10-batches-bin/'), /study x reads real datasets \(nothing is downloaded\): give --data-dir DIR, a folder holding cifar-10-batches-bin\//);
+    assert.deepEqual(withDataDir(plan, '/data', 'study x').arms[0].params, { dataset: { name: 'cifar-mnist', dataDir: '/data' } });
+    // every study's budgets keep selection seeds apart from the reported ones, and arm ids are unique
+    for (const st of Object.values(STUDIES)) {
+      for (const [name, bud] of Object.entries(st.budgets)) {
+        const ids = bud.plan.arms.map((a) => a.id);
+        assert.equal(new Set(ids).size, ids.length, `${st.name} ${name}: unique arm ids`);
+        assert.ok(!bud.plan.seeds.some((x) => bud.plan.selectionSeeds.includes(x)), `${st.name} ${name}`);
+      }
+    }
+  });
+
+  for (const [study, questions] of [[features, ['gain', 'order', 'dispersion', 'gini', 'difficulty']], [rho, ['argmax', 'fall', 'quality', 'stall']]] as const) {
+    it(`the ${study.name} study's smoke budget runs end to end: per-feature probes, findings for every question, the page`, async function () {
+      this.timeout(600_000);
+      await gpu();
+      const dir = mkdtempSync(join(tmpdir(), `samgpu-${study.name}-`));
+      try {
+        const out = await runStudy(study, { budget: 'smoke', dir, log: () => undefined });
+        assert.equal(out.status, 'done');
+        const f = JSON.parse(readFileSync(join(dir, 'findings.json'), 'utf8'));
+        assert.deepEqual(new Set(f.findings.map((x: { question: string }) => x.question)), new Set(questions));
+        for (const x of f.findings) {
+          assert.ok(x.n <= 2 && (x.verdict === 'inconclusive' || x.verdict === null), `${x.statistic}: n ${x.n}, ${x.verdict}`);
+          assert.equal(x.values.length, x.n, x.statistic);
+        }
+        const html = readFileSync(join(dir, 'report.html'), 'utf8');
+        assert.ok(!/NaN|undefined/.test(html), 'no NaN or undefined on the page');
+        assert.match(html, /<svg/);
+        const md = findingsMarkdown([{ path: 'results/x/findings.json', findings: f }]);
+        assert.match(md, new RegExp(`samgpu study ${study.name} --budget smoke`));
+        assert.ok(!/NaN|undefined/.test(md));
+        if (study === features) {
+          const final = JSON.parse(readFileSync(join(runDirOf(join(dir, 'main'), 'lms-branch_sam_seed-0')!, 'final.json'), 'utf8')) as FinalResult;
+          assert.deepEqual(Object.keys(final.probes.features!), ['linear', 'slab3', 'slab5']);
+          assert.deepEqual(Object.keys(final.untrainedProbes!.features!), ['linear', 'slab3', 'slab5']);
+          assert.equal(final.probes.hard.error, final.probes.features!.slab5.error);
+          assert.ok(f.findings.some((x: { statistic: string }) => /trained on 5-slab coordinate alone/.test(x.statistic)), 'difficulty from the alone runs');
+          const collage = JSON.parse(readFileSync(join(runDirOf(join(dir, 'main'), 'collage_lsam_seed-1')!, 'final.json'), 'utf8')) as FinalResult;
+          assert.deepEqual(Object.keys(collage.probes.features!), ['mnist', 'grating', 'fashion']);
+        } else {
+          assert.ok(f.findings.some((x: { claim: string; note?: string }) => x.claim.startsWith('The hard feature\'s probe error is lowest at a larger ρ') && /resamples/.test(x.note ?? '')));
+        }
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  }
 });

@@ -14,6 +14,7 @@ export function studyCommand(program: Command): Command {
     .addOption(new Option('--backend <backend>', 'inline: every run in this process; local: a pool of processes; slurm: job arrays (rerun the command when they finish)').choices(['inline', 'local', 'slurm']).default('inline'))
     .option('--jobs <n>', 'processes at once with --backend local', positiveIntArg, 1)
     .option('--results <dir>', 'results root: the study goes to <dir>/studies/<name>[-<budget>]', 'results')
+    .option('--data-dir <dir>', 'the folder holding the real datasets a budget reads (the budget\'s description says which)')
     .addHelpText('after', `\nStudies:\n${list}`)
     .action(async (name: string, o) => {
       const { studyCommand: run } = await import('../../experiments/studies/command.node.ts');

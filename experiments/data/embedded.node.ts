@@ -26,7 +26,7 @@ export const EMBEDDED_DEFAULT_SIZES: Record<SplitName, number> = { train: 3000, 
 
 const require = createRequire(import.meta.url);
 
-function packageInfo(name: 'mnist' | 'fashion-mnist'): { dir: string; version: string } {
+export function packageInfo(name: 'mnist' | 'fashion-mnist'): { dir: string; version: string } {
   let pkg: string;
   try {
     pkg = require.resolve(`${name}/package.json`);
@@ -62,7 +62,7 @@ export function readEmbeddedImages(file: string, layout: EmbeddedLayout, count: 
 }
 
 /** A pool of up to `perClass` images of each listed class, label k for classes[k]. */
-function embeddedPool(name: 'mnist' | 'fashion-mnist', classes: number[], perClass: number): ClassPool {
+export function embeddedPool(name: 'mnist' | 'fashion-mnist', classes: number[], perClass: number): ClassPool {
   const layout: EmbeddedLayout = name === 'mnist' ? 'flat-unit' : 'nested-bytes';
   const parts = classes.map((c) => readEmbeddedImages(embeddedFile(name, c), layout, perClass));
   const total = parts.reduce((s, p) => s + p.length / 784, 0);

@@ -10,9 +10,11 @@ export function subset(s: TwoFeatureSplit, idx: ArrayLike<number>, task: 'easy' 
   const size = imageSize(s.shape);
   const images = new Float32Array(idx.length * size);
   for (let i = 0; i < idx.length; i++) images.set(s.images.subarray(idx[i] * size, (idx[i] + 1) * size), i * size);
-  const easy = Int32Array.from({ length: idx.length }, (_, i) => s.easy[idx[i]]);
-  const hard = Int32Array.from({ length: idx.length }, (_, i) => s.hard[idx[i]]);
-  return makeSplit(s.split, images, s.shape, easy, hard, task, hardClasses, decorrelated);
+  const pick = (a: Int32Array) => Int32Array.from({ length: idx.length }, (_, i) => a[idx[i]]);
+  const out = makeSplit(s.split, images, s.shape, pick(s.easy), pick(s.hard), task, hardClasses, decorrelated);
+  // k-feature splits: every feature's label, the task label and the group of all of them travel along
+  if (s.featureLabels) Object.assign(out, { featureLabels: s.featureLabels.map(pick), y: pick(s.y), group: pick(s.group) });
+  return out;
 }
 
 /** Every (easy, hard) group subsampled to the smallest one's size, seeded: the labels become independent. */

@@ -81,8 +81,8 @@ export function assignLabels(n: number, K: number, correlation: number | null, r
   return { easy: Int32Array.from(order, (i) => easy[i]), hard: Int32Array.from(order, (i) => hard[i]) };
 }
 
-/** Draws images of each class of a pool without replacement, in a seeded order. */
-class Drawer {
+/** Draws images of each class of a pool without replacement, in a seeded order (stacked sets, collages). */
+export class Drawer {
   readonly byClass: Int32Array[];
   readonly used: number[];
   constructor(readonly pool: ClassPool, readonly K: number, readonly feature: FeatureInfo, rng: Rng) {

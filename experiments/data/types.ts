@@ -46,6 +46,12 @@ export interface TwoFeatureSplit extends LabeledImages {
   group: Int32Array;
   /** True when the two labels are independent and every (easy, hard) combination is equally represented. */
   decorrelated: boolean;
+  /**
+   * Datasets with `annotated` features: every feature's label, in `annotated` order (easy and hard
+   * are the first and the last of them). `group` then indexes the tuple of all of them (mixed
+   * radix, the first feature most significant), so balancing by group balances every combination.
+   */
+  featureLabels?: Int32Array[];
 }
 
 export interface FeatureInfo {
@@ -53,6 +59,16 @@ export interface FeatureInfo {
   name: string;
   /** Class names, index = label. */
   classes: string[];
+}
+
+/** One of the annotated features of a dataset that lists them all (more than two, or where each lives). */
+export interface AnnotatedFeature extends FeatureInfo {
+  /** Short id used in configs and results: 'linear', 'slab5', 'mnist', 'grating'. */
+  id: string;
+  /** Vector datasets: the input coordinates [start, end) that carry it (a branch net gives each its own branch). */
+  coordinates?: [number, number];
+  /** Image datasets: where its block sits in the image, in pixels. */
+  cell?: { top: number; left: number; height: number; width: number };
 }
 
 /**
@@ -67,6 +83,12 @@ export interface TwoFeatureDataset {
   splits: Record<SplitName, TwoFeatureSplit>;
   /** Row ranges [start, end) of the easy and hard blocks in stacked (synthetic) images. */
   blocks?: { easy: [number, number]; hard: [number, number] };
+  /**
+   * Every annotated feature, when the dataset has more than two (LMS, collages) or says where each
+   * lives in the input (vector datasets): `features.easy` is the first, `features.hard` the last,
+   * and each split carries all their labels (`featureLabels`). The probes fit one per feature.
+   */
+  annotated?: AnnotatedFeature[];
   /** The configuration it was built with (sizes as built, correlation, seed, sources), for reports. */
   config: Record<string, unknown>;
   /**

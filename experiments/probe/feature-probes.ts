@@ -85,6 +85,8 @@ export interface FeatureProbeResult {
 export interface ProbeReport {
   easy: FeatureProbeResult;
   hard: FeatureProbeResult;
+  /** Datasets with annotated features: one probe per feature, by id (easy and hard are the first and the last). */
+  features?: Record<string, FeatureProbeResult>;
   probeExamples: number;
   testExamples: number;
   valExamples?: number;
@@ -97,6 +99,8 @@ export interface ProbeFeatureOptions {
   maxPerGroup?: number;
   /** A split for choosing hyper-parameters: the probes fitted on `fitSplit` are scored on it too. */
   valSplit?: TwoFeatureSplit;
+  /** Ids of the splits' `featureLabels`, in order: probe every annotated feature (easy = the first, hard = the last). */
+  annotated?: string[];
 }
 
 /** Float features [n, d] read back to float64, and their rows standardized with the fit set's mean and scale. */
@@ -211,11 +215,19 @@ export async function probeFeatures(model: FeatureExtractor, fitSplit: TwoFeatur
   }
   const std = standardize(feats[0], idx[0].length, d, sets.slice(1).map((_, i) => ({ x: feats[i + 1], n: idx[i + 1].length })));
   const report: Partial<ProbeReport> = { probeExamples: idx[0].length, testExamples: idx[1].length, ...(opts.valSplit ? { valExamples: idx[2].length } : {}) };
-  for (const feature of ['easy', 'hard'] as const) {
-    const label = (s: number) => Int32Array.from(idx[s], (i) => sets[s][feature][i]);
-    const classes = Math.max(2, ...sets.map((s) => Math.max(...s[feature]) + 1));
-    const { result, errors } = probeOne(std.fit, std.p, label(0), classes, grid, sets.slice(1).map((_, i) => ({ z: std.others[i], y: label(i + 1) })));
-    report[feature] = { error: errors[0], ...(opts.valSplit ? { valError: errors[1] } : {}), ...result };
+  // what each probe predicts: easy and hard, or every annotated feature
+  const ids = opts.annotated;
+  if (ids && !sets.every((s) => s.featureLabels?.length === ids.length)) {
+    throw new SamgpuError(`probeFeatures: ${ids.length} annotated features (${ids.join(', ')}), but the splits carry ${sets.map((s) => s.featureLabels?.length ?? 0).join(' / ')} label rows`);
   }
-  return report as ProbeReport;
+  const targets = ids ? ids.map((id, j) => ({ id, of: (s: TwoFeatureSplit) => s.featureLabels![j] })) : (['easy', 'hard'] as const).map((id) => ({ id, of: (s: TwoFeatureSplit) => s[id] }));
+  const results: Record<string, FeatureProbeResult> = {};
+  for (const t of targets) {
+    const label = (s: number) => Int32Array.from(idx[s], (i) => t.of(sets[s])[i]);
+    const classes = Math.max(2, ...sets.map((s) => Math.max(...t.of(s)) + 1));
+    const { result, errors } = probeOne(std.fit, std.p, label(0), classes, grid, sets.slice(1).map((_, i) => ({ z: std.others[i], y: label(i + 1) })));
+    results[t.id] = { error: errors[0], ...(opts.valSplit ? { valError: errors[1] } : {}), ...result };
+  }
+  if (!ids) return { ...report, easy: results.easy, hard: results.hard } as ProbeReport;
+  return { ...report, easy: results[ids[0]], hard: results[ids[ids.length - 1]], features: results } as ProbeReport;
 }

@@ -23,9 +23,17 @@ export interface OptimizerConfig {
   eps?: number;
 }
 
+export const MODEL_NAMES = ['small-cnn', 'resnet18', 'resnet50', 'mlp', 'branch'] as const;
+export type ModelName = (typeof MODEL_NAMES)[number];
+
 export interface ModelConfig {
-  name: 'small-cnn' | 'resnet18' | 'resnet50';
+  /** 'mlp' and 'branch' are the toy's one-hidden-layer ReLU nets for vector datasets. */
+  name: ModelName;
   stem?: 'imagenet' | 'cifar';
+  /** 'mlp'/'branch': hidden units per annotated feature (a branch each, or one dense layer with their sum). */
+  units?: number;
+  /** 'mlp'/'branch': biases (default true). */
+  bias?: boolean;
   /** A safetensors file with torchvision's names (scripts/convert-torchvision.py), loaded before training. */
   weights?: string;
   /** The file's classifier (fc.*): 'reset' (default) keeps the task's freshly initialized head, 'keep' loads it. */
@@ -58,11 +66,19 @@ export function isSamType(name: OptimizerConfig['name']): boolean {
 }
 
 export function validateModel(m: Json): ModelConfig {
-  noUnknown(m, ['name', 'stem', 'weights', 'head', 'pretrained', 'freezeBatchNorm'], 'model.');
+  noUnknown(m, ['name', 'stem', 'units', 'bias', 'weights', 'head', 'pretrained', 'freezeBatchNorm'], 'model.');
   const model: ModelConfig = {
-    name: oneOf(m, 'name', 'model.name', 'small-cnn', ['small-cnn', 'resnet18', 'resnet50'] as const),
+    name: oneOf(m, 'name', 'model.name', 'small-cnn', MODEL_NAMES),
     stem: m.stem === undefined ? undefined : oneOf(m, 'stem', 'model.stem', 'imagenet', ['imagenet', 'cifar'] as const),
   };
+  if (m.units !== undefined) model.units = num(m, 'units', 'model.units', 16, (v) => Number.isInteger(v) && v >= 1, 'an integer >= 1');
+  if (m.bias !== undefined) {
+    if (typeof m.bias !== 'boolean') fail('model.bias', 'true or false', m.bias);
+    model.bias = m.bias;
+  }
+  if ((model.units !== undefined || model.bias !== undefined) && model.name !== 'mlp' && model.name !== 'branch') {
+    fail('model.units', `no such option for '${model.name}' (units and bias are for 'mlp' and 'branch')`, m.units ?? m.bias);
+  }
   if (m.weights !== undefined && m.weights !== null) {
     if (typeof m.weights !== 'string' || !m.weights) fail('model.weights', 'a path to a .safetensors file with torchvision names', m.weights);
     model.weights = m.weights;
@@ -77,7 +93,7 @@ export function validateModel(m: Json): ModelConfig {
     fail('model.weights', "the pretrained weights this protocol starts from (ImageNet weights converted with `python3 scripts/convert-torchvision.py resnet50.pth resnet50.safetensors`; `--weights FILE` on the command line)", m.weights);
   }
   if (model.head !== undefined && !model.weights) throw new SamgpuError('config: model.head: only means something with model.weights (the loaded file\'s classifier)');
-  if (model.name === 'small-cnn' && model.weights) throw new SamgpuError('config: model.weights: torchvision weights load into resnet18 or resnet50, not small-cnn');
+  if (model.name !== 'resnet18' && model.name !== 'resnet50' && model.weights) throw new SamgpuError(`config: model.weights: torchvision weights load into resnet18 or resnet50, not ${model.name}`);
   return model;
 }
 

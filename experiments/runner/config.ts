@@ -66,6 +66,8 @@ export interface RunConfig {
   };
 }
 
+export { MODEL_NAMES, type ModelName } from './config-training.ts';
+
 export const DEFAULTS: RunConfig = {
   name: 'run',
   seed: 0,
@@ -179,6 +181,29 @@ const sizeOption: OptionCheck = (v, f) => {
   if (!size(v)) fail(f, 'a side or [height, width] (integers >= 1)', v);
 };
 const AUGMENTED = { augment, augmentSourceSize: sizeOption };
+const flag: OptionCheck = (v, f) => {
+  if (typeof v !== 'boolean') fail(f, 'true or false', v);
+};
+const listOf = (expected: string, ok: (x: unknown) => boolean, min = 1): OptionCheck => (v, f) => {
+  if (!Array.isArray(v) || v.length < min || !v.every(ok)) fail(f, expected, v);
+};
+const slabCounts = listOf('a list of slab counts, each 3, 5 or 7', (x) => x === 3 || x === 5 || x === 7);
+const collageBlocks = listOf("a list of at least 2 blocks from 'mnist', 'fashion', 'cifar', 'svhn', 'grating'", (x) => ['mnist', 'fashion', 'cifar', 'svhn', 'grating'].includes(x as string), 2);
+const positions = listOf('a list of [row, column] pairs of integers 0–7', (p) => Array.isArray(p) && p.length === 2 && p.every((x) => isInt(x, 0) && x <= 7));
+const downsample: OptionCheck = (v, f) => {
+  if (![1, 2, 4, 8].includes(v as number)) fail(f, 'one of 1, 2, 4, 8', v);
+};
+const margin: OptionCheck = (v, f) => {
+  if (typeof v !== 'number' || !(v > 0 && v < 0.25)) fail(f, 'a number in (0, 0.25)', v);
+};
+/** {contrast?, noise?, angles?, jitter?, period?} of the generated grating block. */
+const grating: OptionCheck = (v, f) => {
+  if (!v || typeof v !== 'object' || Array.isArray(v)) fail(f, 'an object {contrast?, noise?, angles?, jitter?, period?}', v);
+  const o = v as Json;
+  noUnknown(o, ['contrast', 'noise', 'angles', 'jitter', 'period'], `${f}.`);
+  for (const k of ['contrast', 'noise', 'jitter']) if (o[k] !== undefined && (typeof o[k] !== 'number' || !Number.isFinite(o[k]))) fail(`${f}.${k}`, 'a number', o[k]);
+  for (const k of ['angles', 'period']) if (o[k] !== undefined && !(Array.isArray(o[k]) && (o[k] as unknown[]).length === 2 && (o[k] as unknown[]).every((x) => typeof x === 'number'))) fail(`${f}.${k}`, 'two numbers', o[k]);
+};
 
 const STACKED = { sizes: perSplit, trainCorrelation: unit, valCorrelation: unitOrNull, pairs, seed };
 const NATURAL = { resolution: intAtLeast(1), limit: perSplit, seed, transform, concurrency: intAtLeast(1), maxBytes: intAtLeast(1) };
@@ -194,6 +219,12 @@ export const DATASET_OPTIONS = {
     testDomain, resolution: intAtLeast(1), holdoutFraction, transform, concurrency: intAtLeast(1), ...AUGMENTED, cacheDir,
   },
   synthetic: { train: intAtLeast(1), val: intAtLeast(1), test: intAtLeast(1), size: intAtLeast(4), trainCorrelation: unit, seed },
+  lms: { slabs: slabCounts, linear: flag, noise: intAtLeast(0), margin, sizes: perSplit, trainCorrelation: unit, alone: text('a feature id'), seed },
+  toy: { sizes: perSplit, seed },
+  collage: {
+    blocks: collageBlocks, positions, downsample, sizes: perSplit, trainCorrelation: unit, valCorrelation: unitOrNull,
+    alone: text('a block name'), grating, seed, cacheDir,
+  },
 } satisfies Record<string, Record<string, OptionCheck>>;
 
 export type DatasetName = keyof typeof DATASET_OPTIONS;
@@ -225,7 +256,7 @@ export function validateConfig(input: unknown): RunConfig {
   const dsName = ds.name ?? DEFAULTS.dataset.name;
   if (typeof dsName !== 'string' || !(DATASET_NAMES as string[]).includes(dsName)) fail('dataset.name', `one of ${DATASET_NAMES.join(', ')}`, dsName);
   if (ds.dataDir !== undefined && typeof ds.dataDir !== 'string') fail('dataset.dataDir', 'a path', ds.dataDir);
-  const needsDir = !['fmnist-mnist-embedded', 'synthetic'].includes(dsName);
+  const needsDir = !['fmnist-mnist-embedded', 'synthetic', 'lms', 'toy', 'collage'].includes(dsName);
   if (needsDir && !ds.dataDir) fail('dataset.dataDir', `the folder holding the ${dsName} files (nothing is downloaded)`, ds.dataDir);
   const options = obj(ds, 'options', 'dataset.options');
   checkDatasetOptions(dsName, options);

@@ -17,6 +17,9 @@ import type { FmnistMnistOptions } from '../data/fmnist-mnist.node.ts';
 import type { CifarMnistOptions } from '../data/cifar-mnist.node.ts';
 import type { CelebaOptions } from '../data/celeba.node.ts';
 import type { WaterbirdsOptions } from '../data/waterbirds.node.ts';
+import { lmsDataset, type LmsOptions } from '../data/lms.ts';
+import { toyDataset, type ToyDatasetOptions } from '../data/toy-dataset.ts';
+import { loadCollage, type CollageOptions } from '../data/collage.node.ts';
 import { checkDatasetOptions, type DATASET_OPTIONS, type DatasetConfig, type DatasetName } from './config.ts';
 
 /** The options object each dataset's loader takes. */
@@ -28,11 +31,15 @@ interface LoaderOptions {
   waterbirds: WaterbirdsOptions;
   domainbed: DomainBedOptions & { dataset?: string };
   synthetic: SyntheticOptions;
+  lms: LmsOptions;
+  toy: ToyDatasetOptions;
+  collage: CollageOptions;
 }
 type NotTaken<D extends DatasetName> = Exclude<keyof (typeof DATASET_OPTIONS)[D], keyof LoaderOptions[D]>;
 // Compile-time: an option listed in config.ts that its loader does not take shows up here by name.
 const optionsTakenByLoaders: { [D in DatasetName]: [NotTaken<D>] extends [never] ? true : NotTaken<D> } = {
   'fmnist-mnist-embedded': true, 'fmnist-mnist': true, 'cifar-mnist': true, celeba: true, waterbirds: true, domainbed: true, synthetic: true,
+  lms: true, toy: true, collage: true,
 };
 
 
@@ -78,6 +85,12 @@ async function loadNamedDataset(cfg: DatasetConfig, seed: number): Promise<TwoFe
   switch (cfg.name) {
     case 'synthetic':
       return syntheticTwoFeature({ seed, ...o });
+    case 'lms':
+      return lmsDataset({ seed, ...o });
+    case 'toy':
+      return toyDataset({ seed, ...o });
+    case 'collage':
+      return loadCollage({ seed, ...o, ...(cfg.dataDir ? { dataDir: cfg.dataDir } : {}) });
     case 'fmnist-mnist-embedded':
       return loadTwoFeature({ name: 'embedded', seed, ...o });
     case 'fmnist-mnist':

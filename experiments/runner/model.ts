@@ -11,12 +11,14 @@ import { loadPretrained } from '../../engine/io/torchvision-weights.ts';
 import type { TwoFeatureDataset } from '../data/types.ts';
 import type { RunConfig } from './config.ts';
 import type { FeatureExtractor } from '../probe/feature-probes.ts';
+import { BlockNet } from '../toy/model.ts';
 
 export function buildModel(cfg: RunConfig, data: TwoFeatureDataset, weights?: Uint8Array): Module & { features(x: Tensor): Tensor } {
   const [c, h, w] = data.shape;
   const classes = data.features[data.task].classes.length;
   const rng = new Rng(cfg.seed * 7919 + 1);
   if (cfg.model.name === 'small-cnn') return new SmallCNN({ inChannels: c, height: h, width: w, classes, rng });
+  if (cfg.model.name === 'mlp' || cfg.model.name === 'branch') return vectorNet(cfg, data, classes, rng);
   const f = cfg.model.name === 'resnet18' ? resnet18 : resnet50;
   // loaded weights replace every convolution: skip their kaiming re-initialization
   const model = f({ classes, inChannels: c, stem: cfg.model.stem ?? 'cifar', rng, kaimingInit: !cfg.model.weights });
@@ -45,4 +47,21 @@ export function probeExtractor(model: Module & { features(x: Tensor): Tensor }, 
     // ResNets' penultimate features are already globally pooled
     features: (x: Tensor) => (pooled ? (model as SmallCNN).pooledFeatures(x) : model.features(x)),
   };
+}
+
+/**
+ * The toy's nets on a vector dataset: one branch (or a share of one dense layer) of `units`
+ * hidden units per annotated feature, over the input coordinates the dataset says it occupies.
+ */
+function vectorNet(cfg: RunConfig, data: TwoFeatureDataset, classes: number, rng: Rng): BlockNet {
+  const d = data.shape[0] * data.shape[1] * data.shape[2];
+  const units = cfg.model.units ?? 16;
+  const features = data.annotated ?? [];
+  if (cfg.model.name === 'branch' && !features.every((f) => f.coordinates) || (cfg.model.name === 'branch' && !features.length)) {
+    throw new SamgpuError(`model 'branch' needs a vector dataset that says which input coordinates carry each feature ('lms', 'toy'); '${data.name}' does not`);
+  }
+  const blocks = features.length && features.every((f) => f.coordinates)
+    ? features.map((f) => ({ coordinates: f.coordinates!, units }))
+    : [{ coordinates: [0, d] as [number, number], units: 2 * units }];
+  return new BlockNet({ structure: cfg.model.name === 'branch' ? 'branch' : 'mlp', blocks, inputDim: d, outputs: classes, bias: cfg.model.bias ?? true }, rng);
 }

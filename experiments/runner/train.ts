@@ -63,6 +63,7 @@ export async function runExperiment(cfg: RunConfig, data: TwoFeatureDataset, hoo
   const splits = evaluationSplits(cfg, data);
   const probe = (m = model) => probeFeatures(probeExtractor(m, cfg.probe.representation), splits.probeFit, splits.probeTest, {
     l2Grid: cfg.probe.l2Grid, seed: cfg.seed, maxPerGroup: cfg.probe.maxPerGroup, valSplit: splits.selection,
+    ...(data.annotated ? { annotated: data.annotated.map((f) => f.id) } : {}),
   });
   // λ/λ̃ on a fixed training subset; SGD runs borrow a SAM at the configured ρ to find θ̃
   const importanceIdx = cfg.importance.examples > 0 ? importanceIndices(train, cfg.importance.examples, cfg.seed) : null;

@@ -10,6 +10,8 @@ export interface StudyCommandOptions {
   backend?: 'inline' | 'local' | 'slurm';
   jobs?: number;
   results?: string;
+  /** The folder holding the real datasets a budget reads. */
+  dataDir?: string;
 }
 
 export async function studyCommand(name: string, o: StudyCommandOptions): Promise<number> {
@@ -21,7 +23,7 @@ export async function studyCommand(name: string, o: StudyCommandOptions): Promis
   const study = studyByName(name);
   await init();
   const budget = o.budget ?? study.defaultBudget;
-  const out = await runStudy(study, { budget, backend: o.backend, jobs: o.jobs, dir: o.results ? studyDir(study, budget, o.results) : undefined });
+  const out = await runStudy(study, { budget, backend: o.backend, jobs: o.jobs, dir: o.results ? studyDir(study, budget, o.results) : undefined, dataDir: o.dataDir });
   if (out.status === 'waiting') {
     console.log(out.message);
     return 0;

@@ -32,6 +32,31 @@ export const METRICS = {
 
 export type MetricName = keyof typeof METRICS;
 
+/** Probe error of annotated feature `id` on the test split (datasets with per-feature probes). */
+export const featureError = (id: string): Metric => (r) => r.probes.features?.[id]?.error ?? NaN;
+/** The same probe on the same seed's untrained network. */
+export const untrainedFeatureError = (id: string): Metric => (r) => r.untrainedProbes?.features?.[id]?.error ?? NaN;
+
+/** Mean probe error on the selection split over every probed feature (easy and hard when the dataset lists none). */
+export const meanSelectionError: Metric = (r) => {
+  const all = r.probes.features ? Object.values(r.probes.features) : [r.probes.easy, r.probes.hard];
+  const v = all.map((p) => p.valError ?? NaN);
+  return v.reduce((a, b) => a + b, 0) / v.length;
+};
+
+/** Share of ln K a training loss must keep to count as "at chance". */
+export const STALL_SHARE = 0.95;
+
+/**
+ * Leading epochs whose mean training loss stays at chance (at least STALL_SHARE·ln K for K
+ * balanced classes): the stall of large ρ, where SAM's ascent keeps the loss flat before learning.
+ */
+export function stallEpochs(r: FinalResult, classes: number): number {
+  const chance = Math.log(classes) * STALL_SHARE;
+  const k = r.metrics.findIndex((m) => m.trainLoss < chance);
+  return k < 0 ? r.metrics.length : k;
+}
+
 /** The first measured checkpoint whose loss on the fixed set is at or below `level` (none: undefined). */
 export function atLoss(r: FinalResult, level: number): ImportanceEval | undefined {
   return (r.importance ?? []).find((e) => e.loss <= level);

@@ -7,9 +7,9 @@
 import type { FinalResult } from '../runner/types.ts';
 import { atLoss, both, pairedClaim, summarize, METRICS, type Claim, type Metric } from './compare.ts';
 import { minimumDetectableEffect, seedsForPower } from '../stats/power.ts';
-import { tInterval } from '../stats/paired.ts';
 import type { Finding, Plan, Study, StudyContext, StudyResult } from './study.ts';
 import { headlineSections } from './headline-page.ts';
+import { estimate, toFinding } from './findings.ts';
 
 /** The effect the powered budget is sized to detect: one point of hard-feature probe error. */
 export const TARGET_EFFECT = 0.01;
@@ -105,18 +105,6 @@ export const headline: Study = {
   },
   analyze,
 };
-
-function toFinding(question: string, c: Claim, note?: string): Finding {
-  const k = c.comparison;
-  return { question, claim: c.text, statistic: c.statistic, direction: c.direction, mean: k.mean, lo: k.lo, hi: k.hi, n: k.n, values: k.differences, seeds: k.seeds, verdict: c.verdict, ...(note ? { note } : {}) };
-}
-
-function estimate(question: string, claim: string, statistic: string, values: Map<number, number>, note?: string): Finding {
-  const seeds = [...values.keys()].sort((a, b) => a - b);
-  const xs = seeds.map((s) => values.get(s)!);
-  const iv = tInterval(xs);
-  return { question, claim, statistic, direction: null, mean: iv.mean, lo: iv.lo, hi: iv.hi, n: iv.n, values: xs, seeds, verdict: null, ...(note ? { note } : {}) };
-}
 
 /** "the smallest effect these n seeds detect with 80% power is 0.012; a 1-point effect needs 14 seeds" */
 export function powerNote(c: Claim): string {

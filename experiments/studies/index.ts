@@ -2,8 +2,10 @@
 import { SamgpuError } from '../../engine/device/errors.ts';
 import type { Study } from './study.ts';
 import { headline } from './headline.ts';
+import { features } from './features.ts';
+import { rho } from './rho.ts';
 
-export const STUDIES: Record<string, Study> = { [headline.name]: headline };
+export const STUDIES: Record<string, Study> = { [headline.name]: headline, [features.name]: features, [rho.name]: rho };
 
 export function studyByName(name: string): Study {
   const s = STUDIES[name];

@@ -2,6 +2,7 @@
 // split by separate selection seeds), at a few named budgets, and the questions its analysis
 // answers from the finished runs with paired statistics. Pure code; study.node.ts runs one.
 import type { FinalResult } from '../runner/types.ts';
+import { SamgpuError } from '../../engine/device/errors.ts';
 import type { Direction, Verdict } from '../stats/paired.ts';
 
 export interface Arm {
@@ -29,6 +30,28 @@ export interface Budget {
   /** What this budget is for and what it costs, in words. */
   description: string;
   plan: Plan;
+  /**
+   * What the user's data folder must hold, for budgets that read real datasets: arm parameters
+   * equal to DATA_DIR (at any depth) are replaced by the folder given with `--data-dir`.
+   */
+  needs?: string;
+}
+
+/** Stands for the user's `--data-dir` in a budget's arm parameters (see Budget.needs). */
+export const DATA_DIR = '<data-dir>';
+
+/** The plan with every DATA_DIR parameter replaced by `dir` (an error naming what is needed when absent). */
+export function withDataDir(plan: Plan, dir: string | undefined, what: string, needs = 'the datasets'): Plan {
+  const uses = (v: unknown): boolean => v === DATA_DIR || (!!v && typeof v === 'object' && Object.values(v).some(uses));
+  if (!plan.arms.some((a) => uses(a.params)) && !uses(plan.base)) return plan;
+  if (!dir) throw new SamgpuError(`${what} reads real datasets (nothing is downloaded): give --data-dir DIR, a folder holding ${needs}`);
+  const sub = (v: unknown): unknown => {
+    if (v === DATA_DIR) return dir;
+    if (Array.isArray(v)) return v.map(sub);
+    if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, sub(x)]));
+    return v;
+  };
+  return { ...plan, base: sub(plan.base) as Record<string, unknown>, arms: plan.arms.map((a) => ({ ...a, params: sub(a.params) as Record<string, unknown> })) };
 }
 
 export interface Question {

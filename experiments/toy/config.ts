@@ -14,11 +14,13 @@ export interface FeatureConfig {
   dim: number;
   /**
    * 'gaussian': x[0] = y·mean + std·ξ (linear, margin set by mean/std);
+   * 'uniform': x[0] = y·(minMargin + (mean − minMargin)·U), U uniform in [0, 1) (Shah et al.'s
+   * linear coordinate: uniform on [minMargin, mean] on the side of its class);
    * 'slab': x[0] ∈ [−mean, mean] split into `slabs` equal slabs of alternating class, the centre
    * one of class +1 (Shah et al.'s non-linear slab feature); x[0] is uniform in its slab, kept
    * `minMargin`·(slab width) away from the slab's edges.
    */
-  kind: 'gaussian' | 'slab';
+  kind: 'gaussian' | 'uniform' | 'slab';
   /** Signal: the class mean of x[0] (gaussian) or the half-width of the slab range (slab). */
   mean: number;
   /** Standard deviation of the Gaussian noise on every coordinate (gaussian: x[0] too; slab: x[1:] only). */
@@ -31,6 +33,11 @@ export interface FeatureConfig {
   minMargin: number | null;
   /** Number of slabs (odd, ≥ 3) for kind 'slab'. */
   slabs: number;
+  /**
+   * kind 'slab': relative weight of each slab (left to right) among the slabs of its class
+   * (Shah et al. use unequal ones for 5 and 7 slabs); absent: the class's slabs equally often.
+   */
+  slabWeights?: number[];
   /**
    * Fraction of *training* examples that carry this feature; the others get x[0] = std·ξ with
    * no label information (the feature then no longer predicts y on every example). The probe

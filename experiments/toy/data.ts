@@ -27,7 +27,7 @@ export function inputDim(c: DataConfig): number {
 }
 
 /** Standard normal draws, one at a time, from the seeded generator. */
-class Gauss {
+export class Gauss {
   #spare: number | null = null;
   constructor(readonly rng: Rng) {}
   next(): number {
@@ -58,18 +58,22 @@ function checkFeature(name: string, f: FeatureConfig): void {
   if (f.kind === 'slab') {
     if (!Number.isInteger(f.slabs) || f.slabs < 3 || f.slabs % 2 === 0) bad('slabs must be an odd integer ≥ 3');
     if (f.minMargin !== null && !(f.minMargin >= 0 && f.minMargin < 0.5)) bad('minMargin of a slab feature must be in [0, 0.5)');
+    if (f.slabWeights !== undefined && (f.slabWeights.length !== f.slabs || !f.slabWeights.every((w) => w > 0))) bad('slabWeights must hold one weight > 0 per slab');
+  } else if (f.kind === 'uniform') {
+    if (f.minMargin === null || !(f.minMargin >= 0 && f.minMargin < f.mean)) bad('minMargin of a uniform feature must be in [0, mean)');
   } else if (f.kind === 'gaussian') {
     if (f.minMargin !== null && f.minMargin > f.mean + 3 * f.std) bad('minMargin is so large that sampling would almost never succeed');
-  } else bad("kind must be 'gaussian' or 'slab'");
+  } else bad("kind must be 'gaussian', 'uniform' or 'slab'");
 }
 
-/** The signal coordinate of one feature for label y. */
-function signal(f: FeatureConfig, y: number, g: Gauss): number {
+/** The signal coordinate of one feature for label y (±1). */
+export function signal(f: FeatureConfig, y: number, g: Gauss): number {
+  if (f.kind === 'uniform') return y * (f.minMargin! + (f.mean - f.minMargin!) * g.rng.next());
   if (f.kind === 'slab') {
     const width = (2 * f.mean) / f.slabs;
     const mine = [];
     for (let k = 0; k < f.slabs; k++) if (slabClass(k, f.slabs) === y) mine.push(k);
-    const k = mine[Math.floor(g.rng.next() * mine.length)];
+    const k = f.slabWeights ? weightedPick(mine, f.slabWeights, g.rng.next()) : mine[Math.floor(g.rng.next() * mine.length)];
     const gap = (f.minMargin ?? 0) * width;
     return -f.mean + k * width + gap + g.rng.next() * (width - 2 * gap);
   }
@@ -77,6 +81,19 @@ function signal(f: FeatureConfig, y: number, g: Gauss): number {
     const s = y * f.mean + f.std * g.next();
     if (f.minMargin === null || y * s >= f.minMargin) return s;
   }
+}
+
+/** The slab among `slabs` whose cumulative weight first exceeds u·(total weight). */
+function weightedPick(slabs: number[], weights: number[], u: number): number {
+  const total = slabs.reduce((a, k) => a + weights[k], 0);
+  let acc = 0;
+  for (const k of slabs) if (u * total < (acc += weights[k])) return k;
+  return slabs[slabs.length - 1];
+}
+
+/** Check a feature's configuration (the message names `name` and the bad field). */
+export function checkFeatureConfig(name: string, f: FeatureConfig): void {
+  checkFeature(name, f);
 }
 
 /** Write one feature's block (dim coordinates) at x[at …]. */

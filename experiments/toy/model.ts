@@ -7,6 +7,9 @@
 //  - 'mlp': the same sizes with a dense W (every unit sees both features): no branch structure.
 // Init: Gaussian with std 1/√fan-in (easy units: easy.dim, hard units: hard.dim, MLP units:
 // the input dim, head: the number of units); no biases (as in the toy's float64 simulation, experiments/toy/config.ts).
+// BlockNet is the same network for any number of blocks, outputs and optional biases (PyTorch's
+// uniform ±1/√fan-in, drawn after the weights, so without biases the draws are the toy's): the
+// runner trains it on vector datasets with k annotated features (LMS, the toy), one branch each.
 import { tensor, type Tensor } from '../../engine/tensor.ts';
 import type { Rng } from '../../engine/random.ts';
 import { Module } from '../../engine/nn/module.ts';
@@ -22,82 +25,127 @@ export interface ToyNetShape {
   hardUnits: number;
 }
 
-/** The extractor: φ(x) = ReLU(x·(W ⊙ M)ᵀ), M the block mask (branch) or none (mlp). */
+/** The extractor: φ(x) = ReLU(x·(W ⊙ M)ᵀ + b), M the block mask (branch) or none (mlp). */
 class Extractor extends Module {
   readonly weight: Tensor;
   readonly mask: Tensor | null;
+  readonly bias: Tensor | null;
 
-  constructor(w: Float32Array, mask: Float32Array | null, units: number, inDim: number) {
+  constructor(w: Float32Array, mask: Float32Array | null, bias: Float32Array | null, units: number, inDim: number) {
     super();
     this.weight = this.registerParameter('weight', tensor(w, [units, inDim]));
     this.mask = mask ? this.registerBuffer('mask', tensor(mask, [units, inDim])) : null;
+    this.bias = bias ? this.registerParameter('bias', tensor(bias, [units])) : null;
   }
 
   forward(x: Tensor): Tensor {
-    if (!this.mask) return relu(linear(x, this.weight));
-    return relu(linear(x, mul(this.weight, this.mask)));
+    const w = this.mask ? mul(this.weight, this.mask) : this.weight;
+    return relu(this.bias ? linear(x, w, this.bias) : linear(x, w));
   }
 }
 
 class Head extends Module {
   readonly weight: Tensor;
+  readonly bias: Tensor | null;
 
-  constructor(v: Float32Array) {
+  constructor(v: Float32Array, outputs: number, bias: Float32Array | null) {
     super();
-    this.weight = this.registerParameter('weight', tensor(v, [1, v.length]));
+    this.weight = this.registerParameter('weight', tensor(v, [outputs, v.length / outputs]));
+    this.bias = bias ? this.registerParameter('bias', tensor(bias, [outputs])) : null;
   }
 
   forward(phi: Tensor): Tensor {
-    return linear(phi, this.weight);
+    return this.bias ? linear(phi, this.weight, this.bias) : linear(phi, this.weight);
   }
 }
 
-export class ToyNet extends Module {
+export interface BlockNetOptions {
+  structure: Structure;
+  /** Each block: its input coordinates [start, end) and hidden units (an MLP gets their sum, dense). */
+  blocks: { coordinates: [number, number]; units: number }[];
+  inputDim: number;
+  outputs: number;
+  bias: boolean;
+}
+
+/** A one-hidden-layer ReLU net with one branch per block of input coordinates (or dense), f = v·φ(x) (+ biases). */
+export class BlockNet extends Module {
   readonly extractor: Extractor;
   readonly head: Head;
   readonly units: number;
 
-  constructor(readonly structure: Structure, readonly shape: ToyNetShape, rng: Rng) {
+  constructor(readonly options: BlockNetOptions, rng: Rng) {
     super();
-    const { easyDim, hardDim, easyUnits, hardUnits } = shape;
-    const d = easyDim + hardDim;
-    const h = easyUnits + hardUnits;
+    const { structure, blocks, inputDim: d, outputs } = options;
+    if (!blocks.length) throw new Error('BlockNet: no blocks');
+    for (const b of blocks) {
+      const [s, e] = b.coordinates;
+      if (!(Number.isInteger(s) && Number.isInteger(e) && 0 <= s && s < e && e <= d) || !(Number.isInteger(b.units) && b.units >= 1)) {
+        throw new Error(`BlockNet: block ${JSON.stringify(b)} must have coordinates 0 <= start < end <= ${d} and units >= 1`);
+      }
+    }
+    const h = blocks.reduce((a, b) => a + b.units, 0);
     this.units = h;
     const w = new Float32Array(h * d);
     let mask: Float32Array | null = null;
     if (structure === 'branch') {
       mask = new Float32Array(h * d);
-      const easy = rng.normal(easyUnits * easyDim, 0, 1 / Math.sqrt(easyDim));
-      const hard = rng.normal(hardUnits * hardDim, 0, 1 / Math.sqrt(hardDim));
-      for (let u = 0; u < easyUnits; u++) {
-        for (let j = 0; j < easyDim; j++) {
-          w[u * d + j] = easy[u * easyDim + j];
-          mask[u * d + j] = 1;
+      let u0 = 0;
+      for (const b of blocks) {
+        const [s, e] = b.coordinates;
+        const dim = e - s;
+        const block = rng.normal(b.units * dim, 0, 1 / Math.sqrt(dim));
+        for (let u = 0; u < b.units; u++) {
+          for (let j = 0; j < dim; j++) {
+            w[(u0 + u) * d + s + j] = block[u * dim + j];
+            mask[(u0 + u) * d + s + j] = 1;
+          }
         }
-      }
-      for (let u = 0; u < hardUnits; u++) {
-        for (let j = 0; j < hardDim; j++) {
-          w[(easyUnits + u) * d + easyDim + j] = hard[u * hardDim + j];
-          mask[(easyUnits + u) * d + easyDim + j] = 1;
-        }
+        u0 += b.units;
       }
     } else if (structure === 'mlp') {
       w.set(rng.normal(h * d, 0, 1 / Math.sqrt(d)));
     } else {
       throw new Error(`ToyNet: structure must be 'branch' or 'mlp', got '${structure}'`);
     }
-    this.extractor = this.registerModule('extractor', new Extractor(w, mask, h, d));
-    this.head = this.registerModule('head', new Head(rng.normal(h, 0, 1 / Math.sqrt(h))));
+    const v = rng.normal(h * outputs, 0, 1 / Math.sqrt(h));
+    let b1: Float32Array | null = null;
+    let b2: Float32Array | null = null;
+    if (options.bias) {
+      b1 = new Float32Array(h);
+      let u0 = 0;
+      for (const b of blocks) {
+        const fanIn = structure === 'branch' ? b.coordinates[1] - b.coordinates[0] : d;
+        for (let u = 0; u < b.units; u++) b1[u0 + u] = (2 * rng.next() - 1) / Math.sqrt(fanIn);
+        u0 += b.units;
+      }
+      b2 = Float32Array.from({ length: outputs }, () => (2 * rng.next() - 1) / Math.sqrt(h));
+    }
+    this.extractor = this.registerModule('extractor', new Extractor(w, mask, b1, h, d));
+    this.head = this.registerModule('head', new Head(v, outputs, b2));
   }
 
-  /** φ(x): [n, units]; for 'branch' the easy units come first. */
+  /** φ(x): [n, units], the branches in block order; inputs of any shape [n, …] are flattened. */
   features(x: Tensor): Tensor {
-    return this.extractor.forward(x);
+    const flat = x.shape.length === 2 ? x : x.view([x.shape[0], x.size / x.shape[0]]);
+    return this.extractor.forward(flat);
   }
 
-  /** f(x) = ⟨v, φ(x)⟩: [n, 1]. */
   forward(x: Tensor): Tensor {
     return this.head.forward(this.features(x));
+  }
+}
+
+export class ToyNet extends BlockNet {
+  constructor(readonly structure: Structure, readonly shape: ToyNetShape, rng: Rng) {
+    const { easyDim, hardDim, easyUnits, hardUnits } = shape;
+    super({
+      structure,
+      blocks: [{ coordinates: [0, easyDim], units: easyUnits }, { coordinates: [easyDim, easyDim + hardDim], units: hardUnits }],
+      inputDim: easyDim + hardDim,
+      outputs: 1,
+      bias: false,
+    }, rng);
   }
 
   /**
