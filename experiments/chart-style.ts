@@ -19,6 +19,9 @@ export const OPTIMIZER_COLORS: Record<string, string> = {
   'phantom-both': '#76b7b2',
 };
 
+/** The studies' arms beyond the optimizers: the oracle (trained on the hard feature alone) and the untrained reference. */
+export const ARM_COLORS: Record<string, string> = { ...OPTIMIZER_COLORS, oracle: '#59a14f', untrained: '#999999' };
+
 /** A colour for anything else (an unknown optimizer name). */
 export const OTHER_COLOR = '#555555';
 export const REFERENCE_COLOR = '#999999';

@@ -27,7 +27,7 @@ describe('samgpu command line', () => {
   });
 
   it('has run, sweep, study, report, toy and info, and every flag of every subcommand says what it does', () => {
-    assert.deepEqual(program.commands.map((c) => c.name()), ['run', 'sweep', 'study', 'report', 'toy', 'info']);
+    assert.deepEqual(program.commands.map((c) => c.name()), ['run', 'sweep', 'study', 'report', 'toy', 'info', 'tune']);
     for (const c of allCommands(program)) {
       assert.ok(c.description().length > 20, `${c.name()} has a description`);
       for (const o of c.options) {

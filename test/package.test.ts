@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
 const version = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version;
@@ -120,7 +120,8 @@ describe('the package', function () {
     const tiny = samgpu(['run', 'tiny.json', '--optimizer', 'sam', '--results', 'res']);
     assertNoWarnings('samgpu run', tiny);
     assert.match(tiny.stdout, /test acc [\d.]+, .* probe error easy [\d.]+ hard [\d.]+ .*\nresults: .*tiny-sam-s0/);
-    assert.ok(readdirSync(join(proj, 'res', 'tiny-sam-s0')).includes('final.json'), 'the run wrote its result');
+    const runDir = /results: (.*tiny-sam-s0\S*)/.exec(tiny.stdout)![1];
+    assert.ok(readdirSync(isAbsolute(runDir) ? runDir : join(proj, runDir)).includes('final.json'), 'the run wrote its result');
     const noDir = samgpu(['run', 'celeba'], false);
     assert.equal(noDir.status, 2);
     assert.equal(noDir.stderr.trim(), 'samgpu: run celeba: the celeba dataset is read from its files on disk (nothing is downloaded): pass --data-dir DIR (expected layout: docs/DATA.md#celeba)');

@@ -1,4 +1,4 @@
-// Helpers of the sweep tests (test/sweep.test.ts, test/slurm.test.ts): the CLI as a child
+// Helpers of the sweep tests (test/sweep.test.ts, test/slurm.integration.ts): the CLI as a child
 // process, polling, and results compared without their wall-clock fields.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';

@@ -110,7 +110,7 @@ export function batchNorm(
   const op = 'batchNorm';
   // F.batch_norm(input, running_mean, running_var, weight, bias, training, momentum, eps), or
   // an options object from any position after the running statistics.
-  const a = positional(op, [weight, bias, trainingArg, momentum, eps], ['weight', 'bias', 'training', 'momentum', 'eps'], ['updateRunningStats']);
+  const a = positional(op, [weight, bias, trainingArg, momentum, eps], ['weight', 'bias', 'training', 'momentum', 'eps'], ['updateRunningStats', 'statsConfig', 'gradReduceConfig']);
   for (const k of ['weight', 'bias'] as const) {
     if (a[k] != null && !(a[k] instanceof Tensor)) throw new SamgpuError(`${op}: ${k} must be a Tensor or null, got ${show(a[k])}`);
   }
@@ -121,6 +121,8 @@ export function batchNorm(
     momentum: a.momentum as number | undefined,
     eps: a.eps as number | undefined,
     updateRunningStats: bool(op, 'updateRunningStats', a.updateRunningStats, true),
+    statsConfig: a.statsConfig as BatchNormConfig | undefined,
+    gradReduceConfig: a.gradReduceConfig as BatchNormConfig | undefined,
   };
   const d = validate(x, runningMean, runningVar, weight, bias, opts);
   const rt = x.rt;

@@ -5,7 +5,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { TuneStore } from './store.ts';
 
-export function tuneCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+export function tuneCacheDir(env: Record<string, string | undefined> = process.env): string {
   if (env.SAMGPU_CACHE_DIR) return env.SAMGPU_CACHE_DIR;
   return join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'samgpu');
 }

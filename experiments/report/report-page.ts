@@ -8,11 +8,12 @@ import { formatInterval } from '../stats/paired.ts';
 import { forestPlot } from './forest.ts';
 import { aggregate, type OptimizerRow } from './aggregate.ts';
 import { STUDY_CSS, VERDICT_COLORS } from '../studies/page.ts';
-import { ARM_COLORS, PHANTOM_DASH } from '../studies/headline-page.ts';
+import { ARM_COLORS, LINE, OTHER_COLOR, REFERENCE_COLOR } from '../chart-style.ts';
 import type { Summary } from '../studies/compare.ts';
 import { domainbedTransferSection } from './paper-reference.ts';
 
-const COLORS: Record<string, string> = { ...ARM_COLORS, lsam: '#2ca02c', asam: '#9467bd' };
+const COLORS = ARM_COLORS;
+const PHANTOM_DASH = LINE.phantom;
 
 /** A dataset label as a file name: "domainbed (testDomain=art)" → "domainbed-testDomain-art". */
 export const slug = (label: string) => label.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '');
@@ -53,16 +54,16 @@ ${dsClaims.map((c) => `<tr><td class="l">${escapeXml(c.text)}</td><td class="l">
 ${dsGrid.map((g) => `<tr><td class="l">${g.optimizer.toUpperCase()}</td><td>${g.lr}</td><td>${g.optimizer === 'sgd' ? '–' : g.rho}</td><td>${g.seeds}</td><td>${f3(g.selectionScore)}</td><td>${f3(g.easyError)}</td><td>${f3(g.hardError)}</td><td class="l">${g.chosen ? '✔' : ''}</td></tr>`).join('\n')}
 </tbody></table>`);
     }
-    const series: Series[] = chosen.map((r) => ({ name: r.optimizer.toUpperCase(), color: COLORS[r.optimizer] ?? '#555', points: curve(r.runs, (m) => m.trainLoss) }));
+    const series: Series[] = chosen.map((r) => ({ name: r.optimizer.toUpperCase(), color: COLORS[r.optimizer] ?? OTHER_COLOR, points: curve(r.runs, (m) => m.trainLoss) }));
     svgs.set(`${slug(ds)}-train-loss.svg`, lineChart({ title: `${ds}: training loss`, xLabel: 'epoch', yLabel: 'train loss (mean over seeds)', series, yLog: true }));
     const withImp = chosen.filter((r) => r.runs.every((x) => x.importance?.length));
     if (withImp.length) {
-      const ls: Series[] = [{ name: 'uniform', color: '#999', dash: '2 3', points: [[0, 0], [1, 1]] }];
+      const ls: Series[] = [{ name: 'uniform', color: REFERENCE_COLOR, dash: LINE.reference, points: [[0, 0], [1, 1]] }];
       const mean = (cs: number[][]) => cs[0].map((_, i) => [i / (cs[0].length - 1), cs.reduce((a, c) => a + c[i], 0) / cs.length] as [number, number]);
       for (const r of withImp) {
         const lastOf = r.runs.map((x) => x.importance.at(-1)!);
-        ls.push({ name: `${r.optimizer.toUpperCase()} λ at θ`, color: COLORS[r.optimizer] ?? '#555', points: mean(lastOf.map((e) => e.lorenz)) });
-        if (r.optimizer !== 'sgd') ls.push({ name: `${r.optimizer.toUpperCase()} λ̃ at θ̃`, color: COLORS[r.optimizer] ?? '#555', dash: PHANTOM_DASH, points: mean(lastOf.map((e) => e.lorenzPhantom)) });
+        ls.push({ name: `${r.optimizer.toUpperCase()} λ at θ`, color: COLORS[r.optimizer] ?? OTHER_COLOR, points: mean(lastOf.map((e) => e.lorenz)) });
+        if (r.optimizer !== 'sgd') ls.push({ name: `${r.optimizer.toUpperCase()} λ̃ at θ̃`, color: COLORS[r.optimizer] ?? OTHER_COLOR, dash: PHANTOM_DASH, points: mean(lastOf.map((e) => e.lorenzPhantom)) });
       }
       svgs.set(`${slug(ds)}-lorenz.svg`, lineChart({ title: `${ds}: Lorenz curves of λ = 1 − p(y|x), last checkpoint`, xLabel: 'share of the fixed evaluation set, smallest first', yLabel: 'share of the total weight', series: ls, xRange: [0, 1], yRange: [0, 1] }));
     }

@@ -5,11 +5,11 @@ import { escapeXml, lineChart, type Series } from '../svg.ts';
 import type { FinalResult } from '../runner/types.ts';
 import { featureError, untrainedFeatureError, type Metric } from './compare.ts';
 import { difficulty, LEARNED_ACCURACY } from './difficulty.ts';
-import { ARM_COLORS } from './headline-page.ts';
+import { ARM_COLORS, LINE, OTHER_COLOR, REFERENCE_COLOR } from '../chart-style.ts';
 import { meanBand, runsOf, type Setting } from './settings.ts';
 import type { Finding, StudyContext } from './study.ts';
 
-const COLORS: Record<string, string> = { ...ARM_COLORS, lsam: '#9467bd' };
+const COLORS = ARM_COLORS;
 const PALETTE = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b'];
 const fmt = (x: number, d = 3) => (Number.isFinite(x) ? x.toFixed(d) : '–');
 
@@ -63,7 +63,7 @@ ${rows.map((r) => `<tr><td class="l">${escapeXml(r.f.name)}</td><td>${fmt(d.valu
         const n = Math.min(...runs.map((r) => r.metrics.length));
         return { name: f.name, color: PALETTE[i % PALETTE.length], points: Array.from({ length: n }, (_, e) => [runs[0].metrics[e].step, runs.reduce((a, r) => a + r.metrics[e].valAcc, 0) / runs.length] as [number, number]) };
       });
-      ls.push({ name: `${LEARNED_ACCURACY * 100}%: learned`, color: '#999', dash: '2 3', points: [[ls[0].points[0]?.[0] ?? 0, LEARNED_ACCURACY], [Math.max(...ls.map((x) => x.points.at(-1)?.[0] ?? 0)), LEARNED_ACCURACY]] });
+      ls.push({ name: `${LEARNED_ACCURACY * 100}%: learned`, color: REFERENCE_COLOR, dash: LINE.reference, points: [[ls[0].points[0]?.[0] ?? 0, LEARNED_ACCURACY], [Math.max(...ls.map((x) => x.points.at(-1)?.[0] ?? 0)), LEARNED_ACCURACY]] });
       const c = `alone-${s.id}.svg`;
       files.set(c, lineChart({ title: `${s.label}: SGD on one feature alone`, xLabel: 'steps', yLabel: 'selection accuracy on that feature', series: ls, yRange: [0.4, 1] }));
       sections.push(`<figure>${files.get(c)}<figcaption>Each feature alone carries the label (the other blocks are independent); mean over seeds. The steps to the dashed line are the feature's difficulty.</figcaption></figure>`);

@@ -8,9 +8,10 @@ import type { FinalResult } from '../runner/types.ts';
 import { summarize, METRICS, type Metric } from './compare.ts';
 import type { Finding, StudyContext } from './study.ts';
 
-export const ARM_COLORS: Record<string, string> = { sgd: '#1f77b4', sam: '#d62728', oracle: '#2ca02c', untrained: '#7f7f7f' };
-/** One visual language: λ at θ solid, λ̃ at θ̃ dashed. */
-export const PHANTOM_DASH = '6 4';
+import { ARM_COLORS, LINE, OTHER_COLOR, REFERENCE_COLOR } from '../chart-style.ts';
+
+/** One visual language (chart-style.ts): λ at θ solid, λ̃ at θ̃ dashed. */
+const PHANTOM_DASH = LINE.phantom;
 
 const fmt = (x: number, d = 3) => (Number.isFinite(x) ? x.toFixed(d) : '–');
 const pm = (runs: FinalResult[], mt: Metric) => {
@@ -49,7 +50,7 @@ ${arms.map((a) => { const r = runsOf(a.id); return `<tr><td class="l">${escapeXm
       if (s.n) rows.push({ label, values: s.values, mean: s.mean, lo: s.lo, hi: s.hi, color });
     };
     add('untrained (SGD arm\'s seeds)', ARM_COLORS.untrained, runsOf('sgd'), feature === 'hard' ? METRICS.untrainedHardError : METRICS.untrainedEasyError);
-    for (const a of arms) add(a.label.length > 40 ? `${a.label.slice(0, 39)}…` : a.label, ARM_COLORS[a.id] ?? '#555', runsOf(a.id), feature === 'hard' ? METRICS.hardError : METRICS.easyError);
+    for (const a of arms) add(a.label.length > 40 ? `${a.label.slice(0, 39)}…` : a.label, ARM_COLORS[a.id] ?? OTHER_COLOR, runsOf(a.id), feature === 'hard' ? METRICS.hardError : METRICS.easyError);
     const name = `probe-${feature}.svg`;
     files.set(name, forestPlot({ title: `${feature === 'hard' ? 'Hard (Fashion item)' : 'Easy (MNIST digit)'} feature: probe error per seed, mean and 95% interval`, xLabel: `probe error on the test split (chance ${fmt(1 - 1 / classes, 2)})`, rows }));
   }
@@ -59,8 +60,8 @@ ${arms.map((a) => { const r = runsOf(a.id); return `<tr><td class="l">${escapeXm
     const epochs = Math.max(0, ...runs.map((r) => r.metrics.length));
     return Array.from({ length: epochs }, (_, e) => [e + 1, meanBy(runs, (r) => (r.metrics[e] ? f(r.metrics[e]) : NaN))] as [number, number]).filter((p) => Number.isFinite(p[1]));
   };
-  const lossSeries: Series[] = arms.map((a) => ({ name: a.label, color: ARM_COLORS[a.id] ?? '#555', points: curve(runsOf(a.id), (m) => m.trainLoss) }));
-  const accSeries: Series[] = arms.map((a) => ({ name: a.label, color: ARM_COLORS[a.id] ?? '#555', points: curve(runsOf(a.id), (m) => m.valAcc) }));
+  const lossSeries: Series[] = arms.map((a) => ({ name: a.label, color: ARM_COLORS[a.id] ?? OTHER_COLOR, points: curve(runsOf(a.id), (m) => m.trainLoss) }));
+  const accSeries: Series[] = arms.map((a) => ({ name: a.label, color: ARM_COLORS[a.id] ?? OTHER_COLOR, points: curve(runsOf(a.id), (m) => m.valAcc) }));
   files.set('train-loss.svg', lineChart({ title: 'Training loss (mean over seeds)', xLabel: 'epoch', yLabel: 'mean training loss of the epoch', series: lossSeries, yLog: true }));
   files.set('selection-acc.svg', lineChart({ title: 'Accuracy on the selection split (decorrelated)', xLabel: 'epoch', yLabel: `accuracy (chance ${fmt(1 / classes, 2)})`, series: accSeries, yRange: [0, 1] }));
   sections.push(`<h2>Training</h2><figure>${files.get('train-loss.svg')}</figure><figure>${files.get('selection-acc.svg')}<figcaption>The label is the Fashion item; on decorrelated data a model relying on the digit scores near chance.</figcaption></figure>`);
@@ -71,7 +72,7 @@ ${arms.map((a) => { const r = runsOf(a.id); return `<tr><td class="l">${escapeXm
       const curves = runs.map((r) => (phantom ? r.importance.at(-1)!.lorenzPhantom : r.importance.at(-1)!.lorenz));
       return curves[0].map((_, i) => [i / (curves[0].length - 1), meanBy(curves, (c) => c[i])] as [number, number]);
     };
-    const ls: Series[] = [{ name: 'uniform', color: '#999', dash: '2 3', points: [[0, 0], [1, 1]] }];
+    const ls: Series[] = [{ name: 'uniform', color: REFERENCE_COLOR, dash: LINE.reference, points: [[0, 0], [1, 1]] }];
     for (const id of ['sgd', 'sam']) {
       const r = withImp(id);
       if (!r.length) continue;

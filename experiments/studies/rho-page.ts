@@ -1,6 +1,7 @@
 // The ρ study's page: per setting, every arm's accuracies, probe errors, Gini of λ̃ and stall as
 // curves over ρ with 95% bands (ρ = 0 drawn at half the smallest radius on the log axis), LSAM
 // and the warm-up as their own series, and a table of the same numbers. Pure (HTML, SVG).
+import { ARM_COLORS, LINE, REFERENCE_COLOR } from '../chart-style.ts';
 import { escapeXml, lineChart, type Series } from '../svg.ts';
 import type { FinalResult } from '../runner/types.ts';
 import { stallEpochs, METRICS, type Metric } from './compare.ts';
@@ -60,8 +61,8 @@ ${rows.map((a) => `<tr><td class="l">${escapeXml(a.label)}</td><td>${a.runs.leng
     const figs = [
       chart(`rho-${s.id}-accuracy.svg`, 'accuracy', 'accuracy (test)', [...acc.map(([n, c, m]) => curve(`SAM: ${n}`, c, 'sam', m)), ...acc.map(([n, c, m]) => curve(`warm-up: ${n}`, c, 'warm', m, '6 4')), ...acc.map(([n, c, m]) => curve(`LSAM: ${n}`, c, 'lsam', m, '2 3'))]),
       chart(`rho-${s.id}-probes.svg`, 'probe error per feature', 'probe error (test)', [...err.map(([n, c, m]) => curve(`SAM: ${n}`, c, 'sam', m)), ...err.map(([n, c, m]) => curve(`warm-up: ${n}`, c, 'warm', m, '6 4')), ...err.map(([n, c, m]) => curve(`LSAM: ${n}`, c, 'lsam', m, '2 3'))]),
-      chart(`rho-${s.id}-gini.svg`, 'Gini of the importance weights, last checkpoint', 'Gini (0 = uniform)', [curve('SAM λ̃ (θ̃)', '#d62728', 'sam', METRICS.giniPhantomFinal), curve('SAM λ (θ)', '#d62728', 'sam', METRICS.giniFinal, '6 4'), curve('LSAM λ̃', '#9467bd', 'lsam', METRICS.giniPhantomFinal, '2 3')]),
-      chart(`rho-${s.id}-stall.svg`, 'stall at chance loss', 'leading epochs at chance loss', [curve('SAM', '#d62728', 'sam', stall), curve('SAM with warm-up', '#d62728', 'warm', stall, '6 4'), curve('LSAM', '#9467bd', 'lsam', stall, '2 3')]),
+      chart(`rho-${s.id}-gini.svg`, 'Gini of the importance weights, last checkpoint', 'Gini (0 = uniform)', [curve('SAM λ (θ)', ARM_COLORS.sam, 'sam', METRICS.giniFinal), curve('SAM λ̃ (θ̃)', ARM_COLORS.sam, 'sam', METRICS.giniPhantomFinal, LINE.phantom), curve('LSAM λ̃ (θ̃)', ARM_COLORS.lsam, 'lsam', METRICS.giniPhantomFinal, LINE.phantom)]),
+      chart(`rho-${s.id}-stall.svg`, 'stall at chance loss', 'leading epochs at chance loss', [curve('SAM', ARM_COLORS.sam, 'sam', stall), curve('SAM with warm-up', ARM_COLORS.sam, 'warm', stall, '3 2'), curve('LSAM', ARM_COLORS.lsam, 'lsam', stall)]),
     ];
     sections.push(`${figs.join('\n')}<p class="detail">Lines: means over seeds; bands: 95% intervals of the mean. Solid: SAM over the grid (ρ = 0 is SGD); dashed: with the warm-up; dotted: LSAM.</p>`);
     // training curves: the stall shows as flat loss
@@ -70,7 +71,7 @@ ${rows.map((a) => `<tr><td class="l">${escapeXml(a.label)}</td><td>${a.runs.leng
       const hue = Math.round((i / Math.max(1, rows.length)) * 300);
       return { name: a.label, color: `hsl(${hue}, 70%, 45%)`, dash: a.kind === 'warm' ? '6 4' : undefined, points: Array.from({ length: n }, (_, e) => [e + 1, a.runs.reduce((t, r) => t + r.metrics[e].trainLoss, 0) / a.runs.length] as [number, number]) };
     });
-    lc.push({ name: `chance (ln ${s.classes})`, color: '#999', dash: '2 3', points: [[1, Math.log(s.classes)], [Math.max(...lc.map((l) => l.points.length), 1), Math.log(s.classes)]] });
+    lc.push({ name: `chance (ln ${s.classes})`, color: REFERENCE_COLOR, dash: LINE.reference, points: [[1, Math.log(s.classes)], [Math.max(...lc.map((l) => l.points.length), 1), Math.log(s.classes)]] });
     files.set(`rho-${s.id}-loss.svg`, lineChart({ title: `${s.label}: training loss per epoch`, xLabel: 'epoch', yLabel: 'mean training loss (log)', series: lc, yLog: true }));
     sections.push(`<figure>${files.get(`rho-${s.id}-loss.svg`)}</figure>`);
     const arg = findings.find((f) => f.question === 'argmax' && f.claim.endsWith(`(${s.label})`));

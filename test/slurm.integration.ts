@@ -18,7 +18,7 @@ const SPEC = {
 };
 
 describe('sweeps on a real one-node Slurm cluster', function () {
-  this.timeout(240_000);
+  this.timeout(600_000); // two 4-cell sweeps of real processes, each compiling its pipelines
   let cluster: Cluster | null = null;
   let tmp = '';
   const savedConf = process.env.SLURM_CONF;
