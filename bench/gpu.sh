@@ -25,7 +25,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 case "${1:-}" in
   pack)
-    bash ../shared/gpu/pack.sh bench/run.node.ts
+    # the packer of the machine that lends the GPU (it bundles Node, Dawn and the Vulkan loader
+    # with an entry into .gpu/): its path is the platform's, not the project's
+    bash "${SAMGPU_GPU_PACK:?set SAMGPU_GPU_PACK to the pack script of the GPU machine}" bench/run.node.ts
     ;;
   run)
     out=${OUT:-/tmp/samgpu-gpu-bench}; mkdir -p "$out"; out=$(cd "$out" && pwd) # app.mjs runs in .gpu/

@@ -26,7 +26,8 @@ if (!existsSync(join(toyDir, 'index.html'))) {
   console.log('\n== toy setting (npm run toy) ==');
   const entry = fileURLToPath(new URL('./toy/run.node.ts', import.meta.url));
   const loader = new URL('../scripts/register-loader.mjs', import.meta.url).href;
-  const r = spawnSync(process.execPath, ['--import', loader, entry, '--out', toyDir], { stdio: 'inherit' });
+  // one seed here (`npm run toy` runs all three): the toy's mechanisms, not its spread, are the point
+  const r = spawnSync(process.execPath, ['--import', loader, entry, '--out', toyDir, '--seeds', '0'], { stdio: 'inherit' });
   if (r.status !== 0) process.exit(r.status ?? 1);
 } else console.log(`toy: already in ${toyDir}`);
 
@@ -35,7 +36,7 @@ console.log(`\n== ${headline.title} ==`);
 const toySection = existsSync(join(toyDir, 'summary.json'))
   ? `<h2>The toy setting</h2><p>SGD, SAM, LSAM and the one-mechanism variants on the paper's toy: <a href="toy/index.html">toy/index.html</a> (probe accuracy per feature, Lorenz curves of λ and λ̃, head-norm ratios). Summary: <a href="toy/summary.json">toy/summary.json</a>.</p>`
   : '';
-const o = await runStudy(headline, { dir: out, command: 'npm start', extraSections: [toySection] });
+const o = await runStudy(headline, { dir: out, command: 'npm start', backend: 'local', jobs: 2, extraSections: [toySection] });
 if (o.status !== 'done') {
   console.log(o.message);
   process.exit(1);
