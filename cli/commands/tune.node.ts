@@ -4,12 +4,10 @@ import type { Command } from 'commander';
 import { existsSync, readFileSync } from 'node:fs';
 import { init } from '../../engine/node.ts';
 import { SamgpuError } from '../../engine/device/errors.ts';
-import { planSites, tuneSites, tuneStoreLocation, type TuneRow } from '../../engine/tune/tuner.ts';
+import { tuneStoreLocation, type TuneRow } from '../../engine/tune/tuner.ts';
 import { PRESETS, presetConfig } from '../../experiments/runner/presets.ts';
+import { pretune } from '../../experiments/runner/pretune.node.ts';
 import { validateConfig } from '../../experiments/runner/config.ts';
-import { loadDataset } from '../../experiments/runner/datasets.node.ts';
-import { buildModel, planRun } from '../../experiments/runner/train.ts';
-import { buildOptimizer } from '../../experiments/runner/optimizer.ts';
 
 const DEFAULT_PRESET = 'fmnist-mnist-embedded';
 
@@ -45,24 +43,14 @@ export function tuneCommand(program: Command): Command {
         }
         if (o.dataDir) raw.dataset = { ...(raw.dataset as object), dataDir: o.dataDir };
       } else throw new SamgpuError(`tune: '${name}' is neither a preset (${Object.keys(PRESETS).join(', ')}) nor a config file`);
-      const cfg = validateConfig(raw);
+      const cfg = validateConfig(raw); // config errors before the device starts
       const rt = await init();
       if (process.env.SAMGPU_TUNE === 'off') console.error('tune: SAMGPU_TUNE=off: nothing is timed; the table lists the built-in defaults');
-      const data = await loadDataset(cfg.dataset, cfg.seed);
-      const model = buildModel(cfg, data);
-      // the optimizer gives the parameters their flat gradient buffer, as in a run
-      const opt = buildOptimizer(cfg, model, 1, 1);
-      const t0 = performance.now();
-      let rows: TuneRow[];
-      try {
-        const sites = planSites(rt, () => planRun(cfg, data, model));
-        console.error(`tune: ${cfg.name} (${cfg.model.name}, batch ${cfg.batchSize}) on ${rt.gpu.describe()}: ${sites.length} shape classes`);
-        rows = await tuneSites(rt, sites, { retune: o.retune, log: (l) => console.error(`  ${l}`) });
-      } finally {
-        opt.dispose();
-        model.dispose();
-      }
-      const seconds = (performance.now() - t0) / 1000;
+      const { rows, seconds } = await pretune(rt, cfg, {
+        retune: o.retune,
+        log: (l) => console.error(`  ${l}`),
+        onPlanned: (n, what) => console.error(`tune: ${what} on ${rt.gpu.describe()}: ${n} shape classes`),
+      });
       if (o.json) console.log(JSON.stringify({ adapter: rt.gpu.describe(), seconds, store: tuneStoreLocation(rt), rows }, null, 1));
       else {
         console.log(tuneTable(rows));
