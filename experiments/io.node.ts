@@ -27,7 +27,8 @@ export function temporaryTarget(name: string): string | null {
   return m ? m[1] : null;
 }
 
-function alive(pid: number): boolean {
+/** Whether a process of this host with that pid exists (EPERM: it does, owned by another user). */
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -2,6 +2,7 @@
 // (final.json, cell-status.json) and, for cells submitted to Slurm, squeue (and sacct where
 // accounting is on); failed cells carry the reason (exit code and stderr, the signal that
 // stopped them, or Slurm's state and the batch log when the task never reported).
+import { alive } from '../io.node.ts';
 import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -35,15 +36,6 @@ export interface SweepStatus {
   notes: string[];
   /** squeue failed: which submitted cells are still queued is unknown. */
   queueUnknown: boolean;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 function progress(cell: SweepCellEntry): string {
