@@ -28,6 +28,9 @@ export const METRICS = {
   /** Importance weights at the last measured checkpoint: Gini of λ (θ) and of λ̃ (θ̃). */
   giniFinal: (r) => last(r.importance ?? [])?.gini ?? NaN,
   giniPhantomFinal: (r) => last(r.importance ?? [])?.giniPhantom ?? NaN,
+  /** The same before the first step (the control: what the data and initialization give alone). */
+  giniInitial: (r) => r.importance?.find((m) => m.step === 0)?.gini ?? NaN,
+  giniPhantomInitial: (r) => r.importance?.find((m) => m.step === 0)?.giniPhantom ?? NaN,
 } satisfies Record<string, Metric>;
 
 export type MetricName = keyof typeof METRICS;

@@ -201,6 +201,9 @@ function analyzeSetting(ctx: StudyContext, s: Setting, findings: Finding[]): voi
     const sd: Metric = (r) => spread(s.features.map((f) => featureError(f.id)(r)));
     findings.push(toFinding('dispersion', pairedClaim(`dispersion-${s.id}-${name}`, `${name} makes the ${s.features.length} probe errors more equal (${tag})`, `${name} − SGD, standard deviation of the probe errors across the ${s.features.length} features`, 'negative', runs, sgd, sd)));
     findings.push(toFinding('gini', pairedClaim(`gini-${s.id}-${name}`, `${name}'s λ̃ (at θ̃) is more uniform than its λ (at θ) at the same checkpoint (${tag})`, `${name}: Gini(λ̃) − Gini(λ), last checkpoint`, 'negative', runs, runs, METRICS.giniPhantomFinal, METRICS.giniFinal)));
+    // the control: the same contrast before any training, where only the data, the architecture
+    // and the initialization can set its sign
+    findings.push(toFinding('gini', pairedClaim(`gini-init-${s.id}-${name}`, `Before training, the ascent step to θ̃ already makes λ̃ more uniform than λ (${tag}, ${name}'s ρ)`, `Gini(λ̃) − Gini(λ) at initialization (step 0), with ${name}'s ρ`, 'negative', runs, runs, METRICS.giniPhantomInitial, METRICS.giniInitial)));
     for (const level of MATCHED) {
       const c = pairedClaim(`gini-${s.id}-${name}-${level}`, `At matched training loss (${level}) ${name}'s λ̃ is more uniform than SGD's λ (${tag})`, `Gini(${name} λ̃) − Gini(SGD λ), first checkpoint with fixed-set loss ≤ ${level}`, 'negative', runs, sgd, (r) => atLoss(r, level)?.giniPhantom ?? NaN, (r) => atLoss(r, level)?.gini ?? NaN);
       if (c.comparison.n > 0) findings.push(toFinding('gini', c));
