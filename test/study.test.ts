@@ -2,12 +2,12 @@
 // study's smoke budget run end to end: sweep folders, findings.json, the page, a rerun that
 // does nothing new.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { candidateId, candidates, choose, type Plan } from '../experiments/studies/study.ts';
 import { headline } from '../experiments/studies/headline.ts';
-import { runStudy } from '../experiments/studies/study.node.ts';
+import { runStudy, sweepClock } from '../experiments/studies/study.node.ts';
 import type { FinalResult } from '../experiments/runner/types.ts';
 import { gpu } from './helpers.ts';
 import { findingsMarkdown } from '../experiments/studies/findings-doc.ts';
@@ -24,6 +24,23 @@ import { STUDIES } from '../experiments/studies/index.ts';
 const fake = (seed: number, score: number) => ({ config: { seed }, probes: { easy: { valError: score }, hard: { valError: score } } }) as unknown as FinalResult;
 
 describe('studies', () => {
+  it('times a sweep by its cells: overlapping runs count once, pauses between them not at all', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'samgpu-clock-'));
+    try {
+      const at = (s: number) => new Date(Date.UTC(2026, 0, 1) + s * 1000).toISOString();
+      const dirs = [[0, 10], [5, 20], [300, 340], null].map((span, i) => {
+        const d = join(dir, `c${i}`);
+        mkdirSync(d);
+        if (span) writeFileSync(join(d, 'cell-status.json'), JSON.stringify({ state: 'done', started: at(span[0]), ended: at(span[1]) }));
+        return d;
+      });
+      assert.deepEqual(sweepClock(dirs), { seconds: 60, finished: at(340) });
+      assert.equal(sweepClock([dirs[3]]), null);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('expands an arm\'s candidates, names them, and chooses the lowest mean selection score', () => {
     const plan: Plan = {
       base: {}, seeds: [0, 1, 2], selectionSeeds: [100, 101],

@@ -18,7 +18,7 @@ export function findingsMarkdown(files: { path: string; findings: FindingsFile }
   for (const { path, findings: f } of sorted) {
     out.push(`## ${f.title}`, '');
     out.push(`- study \`${f.study}\`, budget \`${f.budget}\`; reproduce with \`${f.command}\``);
-    out.push(`- run on ${f.adapter}, finished ${f.finished}; the runs took ${(f.runSeconds / 3600).toFixed(2)} h of their own clocks, the command ${(f.wallSeconds / 3600).toFixed(2)} h`);
+    out.push(`- run on ${f.adapter}, finished ${f.finished}; the runs took ${(f.runSeconds / 3600).toFixed(2)} h of their own clocks, the sweep ${(f.wallSeconds / 3600).toFixed(2)} h of wall time (while any of its runs ran)`);
     out.push(`- source: \`${path}\``, '');
     for (const q of f.questions) {
       const rows = f.findings.filter((x) => x.question === q.id);

@@ -68,7 +68,7 @@ export function studyPage(study: Study, f: FindingsFile, result: StudyResult): s
 <h1>${escapeXml(study.title)}</h1>
 <p>${escapeXml(study.abstract)}</p>
 <p class="detail">Budget <b>${escapeXml(f.budget)}</b>: ${escapeXml(study.budgets[f.budget]?.description ?? '')}<br>
-Reproduce: <code>${escapeXml(f.command)}</code> · adapter: ${escapeXml(f.adapter)} · finished ${escapeXml(f.finished)} · runs took ${(f.runSeconds / 60).toFixed(1)} min, this command ${(f.wallSeconds / 60).toFixed(1)} min.<br>
+Reproduce: <code>${escapeXml(f.command)}</code> · adapter: ${escapeXml(f.adapter)} · finished ${escapeXml(f.finished)} · runs took ${(f.runSeconds / 60).toFixed(1)} min, the sweep ${(f.wallSeconds / 60).toFixed(1)} min of wall time.<br>
 Verdicts: <i>supported</i> when the 95% interval of the per-seed differences excludes 0 on the side the claim predicts, <i>contradicted</i> when it excludes 0 on the other side, else <i>inconclusive</i> (always with fewer than 3 seeds).</p>
 <h2>Findings</h2>
 ${findingsTable(result.findings, study.questions)}

@@ -62,6 +62,35 @@ const readFinal = (runDir: string): FinalResult | null => {
   return existsSync(f) ? (JSON.parse(readFileSync(f, 'utf8')) as FinalResult) : null;
 };
 
+/**
+ * The sweep's own clock, from its cells' status files: the time at least one run was running
+ * (so a resumed sweep's pauses and a later re-analysis add nothing) and when the last one ended;
+ * null when no cell has one (the inline backend writes none).
+ */
+export function sweepClock(runDirs: string[]): { seconds: number; finished: string } | null {
+  const spans: [number, number][] = [];
+  for (const d of runDirs) {
+    const f = join(d, 'cell-status.json');
+    if (!existsSync(f)) continue;
+    const st = JSON.parse(readFileSync(f, 'utf8')) as { started?: string; ended?: string };
+    const a = Date.parse(st.started ?? '');
+    const b = Date.parse(st.ended ?? '');
+    if (Number.isFinite(a) && Number.isFinite(b) && b >= a) spans.push([a, b]);
+  }
+  if (!spans.length) return null;
+  spans.sort((x, y) => x[0] - y[0]);
+  let total = 0;
+  let [lo, hi] = spans[0];
+  for (const [a, b] of spans.slice(1)) {
+    if (a > hi) {
+      total += hi - lo;
+      [lo, hi] = [a, b];
+    } else hi = Math.max(hi, b);
+  }
+  total += hi - lo;
+  return { seconds: total / 1000, finished: new Date(Math.max(...spans.map((x) => x[1]))).toISOString() };
+}
+
 /** Run a stage's cells that are not done; returns a message when they are left running elsewhere (Slurm). */
 async function runStage(sweep: SweepDir, o: StudyRunOptions, log: (l: string) => void): Promise<string | null> {
   const todo = cellsToRun(sweep);
@@ -114,10 +143,12 @@ export async function runStudy(study: Study, o: StudyRunOptions = {}): Promise<S
   const t0 = performance.now();
   // 1. Selection: each arm's candidates × selection seeds, ranked on the selection split.
   let selection: Selection | null = null;
+  const runDirs: string[] = [];
   const selecting = plan.arms.filter((a) => a.select);
   if (selecting.length) {
     const cells = selecting.flatMap((arm) => candidates(arm).map((values) => ({ id: candidateId(arm, values), params: { ...arm.params, ...values } })));
     const sweep = prepareSweep(stageSpec('select', plan, cells, plan.selectionSeeds), dir);
+    runDirs.push(...sweep.cells.map((c) => c.runDir));
     log(`study ${study.name} (${budget}): selection, ${sweep.cells.length} runs`);
     const wait = await runStage(sweep, o, log);
     if (wait) return { status: 'waiting', dir, stage: 'select', message: wait };
@@ -131,6 +162,7 @@ export async function runStudy(study: Study, o: StudyRunOptions = {}): Promise<S
   // 2. The reported runs: every arm at its chosen values, every seed.
   const cells = plan.arms.map((arm) => ({ id: arm.id, params: { ...arm.params, ...(selection?.chosen[arm.id] ?? {}) } }));
   const sweep = prepareSweep(stageSpec('main', plan, cells, plan.seeds), dir);
+  runDirs.push(...sweep.cells.map((c) => c.runDir));
   log(`study ${study.name} (${budget}): ${sweep.cells.length} reported runs (${plan.arms.map((a) => a.id).join(', ')} × ${plan.seeds.length} seeds)`);
   const wait = await runStage(sweep, o, log);
   if (wait) return { status: 'waiting', dir, stage: 'main', message: wait };
@@ -145,16 +177,17 @@ export async function runStudy(study: Study, o: StudyRunOptions = {}): Promise<S
     }
   })();
   const allRuns = [...runs.values()].flat();
+  const clock = sweepClock(runDirs);
   const findings = {
     study: study.name,
     title: study.title,
     budget,
     command: o.command ?? `samgpu study ${study.name}${budget === study.defaultBudget ? '' : ` --budget ${budget}`}${b.needs ? ' --data-dir DIR' : ''}`,
     adapter: rt?.gpu.describe() ?? 'unknown',
-    finished: new Date().toISOString(),
-    /** Seconds the reported runs took (each run's own clock), and this command's wall time. */
+    finished: clock?.finished ?? new Date().toISOString(),
+    /** Seconds the reported runs took (each run's own clock), and the sweep's wall time (see sweepClock). */
     runSeconds: allRuns.reduce((a, r) => a + r.seconds, 0),
-    wallSeconds: (performance.now() - t0) / 1000,
+    wallSeconds: clock?.seconds ?? (performance.now() - t0) / 1000,
     questions: study.questions,
     findings: result.findings,
     selection,
