@@ -139,6 +139,13 @@ describe('counterclaim: Chang & Khanna\'s parity data and the feature rank', () 
     });
     const r = await runExperiment(cfg, await loadDataset(cfg.dataset, cfg.seed));
     assert.deepEqual(r.metrics.map((m) => m.probes !== undefined), [false, true, false], 'epoch 2 only: the last epoch\'s are the final probes');
+    // probing in between leaves training as it was: the same losses and final probes without it
+    const plain = validateConfig({ ...cfg, probe: { ...cfg.probe, every: undefined, rank: undefined } });
+    assert.ok(!('every' in plain.probe));
+    const q = await runExperiment(plain, await loadDataset(plain.dataset, plain.seed));
+    assert.deepEqual(q.metrics.map((m) => m.trainLoss), r.metrics.map((m) => m.trainLoss));
+    assert.deepEqual(q.probes.features, r.probes.features);
+    assert.equal(q.featureRank, undefined);
     const mid = r.metrics[1];
     assert.deepEqual(Object.keys(mid.probes!.features!).sort(), ['linear', 'parity']);
     for (const f of Object.values(mid.probes!.features!)) assert.ok(f.error >= 0 && f.error <= 1);

@@ -14,7 +14,7 @@ import { findingsMarkdown } from '../experiments/studies/findings-doc.ts';
 import { runDirOf } from './sweep-helpers.ts';
 import { features } from '../experiments/studies/features.ts';
 import { rho } from '../experiments/studies/rho.ts';
-import { counterclaim } from '../experiments/studies/counterclaim.ts';
+import { counterclaim, settingsOf } from '../experiments/studies/counterclaim.ts';
 import { stepsToLearn } from '../experiments/studies/difficulty.ts';
 import { ranks, spearman, spread } from '../experiments/studies/settings.ts';
 import { DATA_DIR, withDataDir } from '../experiments/studies/study.ts';
@@ -148,8 +148,9 @@ describe('studies', () => {
           const final = JSON.parse(readFileSync(join(runDirOf(join(dir, 'main'), 'parity-linear_sam-0.1_seed-1')!, 'final.json'), 'utf8')) as FinalResult;
           assert.deepEqual(Object.keys(final.metrics[0].probes!.features!), ['linear', 'parity']);
           assert.ok(final.metrics[0].featureRank!.effective > 0 && final.featureRank!.units === 120);
-          for (const id of ['ck-parity', 'parity-linear', 'toy']) {
-            for (const t of [1, 2]) assert.ok(f.findings.some((x: { question: string; claim: string }) => x.question === 'time' && x.claim.includes(`at epoch ${t} of 2`) && x.claim.endsWith(`(${counterclaim.budgets.smoke.plan.arms.find((a) => a.id.startsWith(id))!.label.replace(/^SGD \((.*)\)$/, '$1')})`)), `${id} epoch ${t}`);
+          assert.deepEqual(settingsOf('smoke').map((x) => x.id), ['ck-parity', 'parity-linear', 'toy']);
+          for (const s of settingsOf('smoke')) {
+            for (const t of [1, 2]) assert.ok(f.findings.some((x: { question: string; claim: string }) => x.question === 'time' && x.claim.includes(`at epoch ${t} of 2`) && x.claim.endsWith(`(${s.label})`)), `${s.id} epoch ${t}`);
           }
           assert.match(html, /SAM − SGD, 2-bit parity probe error \(paired by seed\)/);
         }
