@@ -12,9 +12,11 @@
 //  - 'parity': block 1, its first `bits` coordinates multiply to the label's sign (Chang &
 //    Khanna's target; its per-example Hessians align for only half the pairs at bits = 2);
 //  - every other coordinate of both blocks uniform ±1 noise (their inputs' unused bits).
-// Train: both blocks carry the task label (the parity) on a share `trainCorrelation` of the
-// examples; val and test decorrelated (independent labels, every combination equally often), so
-// a probe on the features sees each block's label alone. Parity patterns are spread evenly over
+// Train: the task label is the parity, and the linear block agrees with it on a share
+// `trainCorrelation` of the examples (0.5: a bit independent of the label, as in Chang & Khanna's
+// data, here with classes and agreement exactly balanced rather than drawn); val and test
+// decorrelated (independent labels, every combination equally often), so a probe on the features
+// sees each block's label alone. Parity patterns are spread evenly over
 // each label combination, so a decorrelated split has no linear trace of the parity (exact).
 import { Rng } from '../../engine/random.ts';
 import { assignFeatureLabels, featureDataset, makeFeatureSplit } from './k-feature.ts';

@@ -7,7 +7,7 @@
 // Si & Yun (arXiv 2603.08290) find L2-SAM in diagonal linear nets relying first on minor, later on
 // major coordinates, so an answer may depend on when it is read. This study trains SGD and SAM over
 // a grid of ρ from the same initialization and data order per seed in three settings: Chang &
-// Khanna's parity data (the linear coordinate carries no label in training: their data exactly),
+// Khanna's parity data (the linear coordinate carries no label in training, as in theirs),
 // the parity competing with a linear coordinate that carries the label on 90% of the training
 // examples (their simplicity bias in two-feature form), and the paper's toy. The probes of both
 // features and the rank of the penultimate features are measured at five points of training.
