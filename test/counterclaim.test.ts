@@ -11,6 +11,9 @@ import { configHash } from '../experiments/runner/run-id.ts';
 import { runExperiment } from '../experiments/runner/train.ts';
 import { loadDataset } from '../experiments/runner/datasets.node.ts';
 import { gpu } from './helpers.ts';
+import { checkpoints } from '../experiments/studies/counterclaim-metrics.ts';
+import { reversal } from '../experiments/studies/counterclaim-page.ts';
+import type { Finding } from '../experiments/studies/study.ts';
 
 /** Columns 1…k of the n×n Sylvester-Hadamard matrix (n a power of 2): orthogonal, each orthogonal to the ones vector. */
 const hadamardColumns = (n: number, k: number) => Array.from({ length: k }, (_, j) => Float64Array.from({ length: n }, (_, i) => (-1) ** popcount(i & (j + 1))));
@@ -117,6 +120,18 @@ describe('counterclaim: Chang & Khanna\'s parity data and the feature rank', () 
     assert.deepEqual(featureRank(new Float64Array(12).fill(2), 4, 3), { effective: 0, numerical: 0, pca90: 0, threshold: 1e-3, examples: 4, units: 3 });
     assert.throws(() => featureRank(Float64Array.from([1, NaN, 0, 0]), 2, 2), /feature rank: feature 1 of example 0 is NaN \(expected finite features\)/);
     assert.throws(() => featureRank(new Float64Array(5), 2, 2), /feature rank: expected 2×2 features \(4 values\), got 5/);
+  });
+
+  it('the study\'s checkpoints and the sign reversal over them (known answers)', () => {
+    assert.deepEqual(checkpoints({ epochs: 50, every: 10 }), [10, 20, 30, 40, 50]);
+    assert.deepEqual(checkpoints({ epochs: 7, every: 3 }), [3, 6, 7]);
+    assert.deepEqual(checkpoints({ epochs: 2, every: 5 }), [2]);
+    const f = (mean: number, verdict: Finding['verdict']) => ({ mean, verdict }) as Finding;
+    assert.deepEqual(reversal([{ t: 10, f: f(-0.02, 'supported') }, { t: 20, f: f(-0.01, 'inconclusive') }, { t: 30, f: f(0.01, 'inconclusive') }, { t: 40, f: f(0.03, 'contradicted') }]),
+      { signs: '− − + +', meanFlip: 30, verdictFlip: 'supported at epoch 10, contradicted from epoch 40' });
+    assert.deepEqual(reversal([{ t: 1, f: f(0.01, 'contradicted') }, { t: 2, f: undefined }, { t: 3, f: f(-0.01, 'supported') }]),
+      { signs: '+ · −', meanFlip: null, verdictFlip: 'contradicted at epoch 1, supported from epoch 3' });
+    assert.deepEqual(reversal([{ t: 1, f: f(-0.01, 'inconclusive') }, { t: 2, f: f(-0.02, 'supported') }]), { signs: '− −', meanFlip: null, verdictFlip: null });
   });
 
   it('probe.every and probe.rank are optional, checked, and absent from configs that do not set them', () => {
