@@ -14,6 +14,7 @@ import { findingsMarkdown } from '../experiments/studies/findings-doc.ts';
 import { runDirOf } from './sweep-helpers.ts';
 import { features } from '../experiments/studies/features.ts';
 import { rho } from '../experiments/studies/rho.ts';
+import { counterclaim, settingsOf } from '../experiments/studies/counterclaim.ts';
 import { stepsToLearn } from '../experiments/studies/difficulty.ts';
 import { ranks, spearman, spread } from '../experiments/studies/settings.ts';
 import { DATA_DIR, withDataDir } from '../experiments/studies/study.ts';
@@ -129,7 +130,7 @@ describe('studies', () => {
     }
   });
 
-  for (const [study, questions] of [[features, ['gain', 'order', 'dispersion', 'gini', 'difficulty']], [rho, ['argmax', 'fall', 'quality', 'stall']]] as const) {
+  for (const [study, questions] of [[features, ['gain', 'order', 'dispersion', 'gini', 'difficulty']], [rho, ['argmax', 'fall', 'quality', 'stall']], [counterclaim, ['time', 'reversal', 'balance', 'rank']]] as const) {
     it(`the ${study.name} study's smoke budget runs end to end: per-feature probes, findings for every question, the page`, async function () {
       this.timeout(600_000);
       await gpu();
@@ -157,8 +158,18 @@ describe('studies', () => {
           assert.ok(f.findings.some((x: { statistic: string }) => /trained on 5-slab coordinate alone/.test(x.statistic)), 'difficulty from the alone runs');
           const collage = JSON.parse(readFileSync(join(runDirOf(join(dir, 'main'), 'collage_lsam_seed-1')!, 'final.json'), 'utf8')) as FinalResult;
           assert.deepEqual(Object.keys(collage.probes.features!), ['mnist', 'grating', 'fashion']);
-        } else {
+        } else if (study === rho) {
           assert.ok(f.findings.some((x: { claim: string; note?: string }) => x.claim.startsWith('The hard feature\'s probe error is lowest at a larger ρ') && /resamples/.test(x.note ?? '')));
+        } else {
+          // probes and ranks over training: epoch 1 of 2 in the run, both epochs in the findings
+          const final = JSON.parse(readFileSync(join(runDirOf(join(dir, 'main'), 'parity-linear_sam-0.1_seed-1')!, 'final.json'), 'utf8')) as FinalResult;
+          assert.deepEqual(Object.keys(final.metrics[0].probes!.features!), ['linear', 'parity']);
+          assert.ok(final.metrics[0].featureRank!.effective > 0 && final.featureRank!.units === 120);
+          assert.deepEqual(settingsOf('smoke').map((x) => x.id), ['ck-parity', 'parity-linear', 'toy']);
+          for (const s of settingsOf('smoke')) {
+            for (const t of [1, 2]) assert.ok(f.findings.some((x: { question: string; claim: string }) => x.question === 'time' && x.claim.includes(`at epoch ${t} of 2`) && x.claim.endsWith(`(${s.label})`)), `${s.id} epoch ${t}`);
+          }
+          assert.match(html, /SAM − SGD, 2-bit parity probe error \(paired by seed\)/);
         }
       } finally {
         rmSync(dir, { recursive: true, force: true });

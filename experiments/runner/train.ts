@@ -31,6 +31,7 @@ import { pinChoices, unpinChoices, type KernelChoices } from '../../engine/tune/
 import { getRuntime } from '../../engine/runtime/current.ts';
 import { restoreCheckpoint, samState } from './resume-check.ts';
 import { StepPacer } from './step-pacer.ts';
+import { measureFeatureRank } from '../probe/feature-rank.ts';
 
 export * from './types.ts';
 export * from './divergence.ts';
@@ -65,6 +66,9 @@ export async function runExperiment(cfg: RunConfig, data: TwoFeatureDataset, hoo
     l2Grid: cfg.probe.l2Grid, seed: cfg.seed, maxPerGroup: cfg.probe.maxPerGroup, valSplit: splits.selection,
     ...(data.annotated ? { annotated: data.annotated.map((f) => f.id) } : {}),
   });
+  // config probe.every / probe.rank: the probes over training time and the representation's rank
+  const rank = async () => (cfg.probe.rank ? { featureRank: await measureFeatureRank(probeExtractor(model, cfg.probe.representation), splits.probeTest) } : {});
+  const probesAt = async (done: number) => (cfg.probe.every && done % cfg.probe.every === 0 && done < epochs ? { probes: await probe(), ...(await rank()) } : {});
   // λ/λ̃ on a fixed training subset; SGD runs borrow a SAM at the configured ρ to find θ̃
   const importanceIdx = cfg.importance.examples > 0 ? importanceIndices(train, cfg.importance.examples, cfg.seed) : null;
   const diagnosticSam = importanceIdx && !sam ? new SAM(model, sgd, { rho: cfg.optimizer.rho }) : null;
@@ -194,6 +198,7 @@ export async function runExperiment(cfg: RunConfig, data: TwoFeatureDataset, hoo
         ...(sam ? { rho: sam.rho } : {}),
         seconds: (performance.now() - te) / 1000,
         ...(importance ? { importance } : {}),
+        ...(await probesAt(done)),
       };
       pos.metrics.push(m);
       const epochDone = { ...pos, epoch: done, batch: 0 };
@@ -219,6 +224,7 @@ export async function runExperiment(cfg: RunConfig, data: TwoFeatureDataset, hoo
       probes,
       ...(pos.untrainedProbes ? { untrainedProbes: pos.untrainedProbes } : {}),
       importance,
+      ...(await rank()),
       seconds: (performance.now() - t0) / 1000,
     };
   } finally {

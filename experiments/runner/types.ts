@@ -4,6 +4,7 @@ import type { OptimizerState } from '../../engine/optim/sgd.ts';
 import type { KernelChoices } from '../../engine/tune/choices.ts';
 import type { TuneRow } from '../../engine/tune/tuner.ts';
 import type { ProbeReport } from '../probe/feature-probes.ts';
+import type { FeatureRank } from '../probe/feature-rank.ts';
 import type { RunConfig } from './config.ts';
 import type { ImportanceEval } from './importance.ts';
 import type { Module } from '../../engine/nn/module.ts';
@@ -23,6 +24,10 @@ export interface EpochMetrics {
   seconds: number;
   /** λ and λ̃ on the fixed evaluation set after this epoch, when measured (config `importance`). */
   importance?: ImportanceEval;
+  /** The probes after this epoch (config `probe.every`; the last epoch's are FinalResult.probes). */
+  probes?: ProbeReport;
+  /** The probed representation's rank after this epoch (config `probe.every` with `probe.rank`). */
+  featureRank?: FeatureRank;
 }
 
 export const LORENZ_POINTS = 21;
@@ -91,6 +96,8 @@ export interface FinalResult {
   untrainedProbes?: ProbeReport;
   /** λ/λ̃ on the fixed evaluation set at initialization and after the measured epochs. */
   importance: ImportanceEval[];
+  /** Rank of the probed representation on the probe test split at the end (config `probe.rank`). */
+  featureRank?: FeatureRank;
   seconds: number;
 }
 
