@@ -4,8 +4,9 @@ import type { Study } from './study.ts';
 import { headline } from './headline.ts';
 import { features } from './features.ts';
 import { rho } from './rho.ts';
+import { methods } from './methods.ts';
 
-export const STUDIES: Record<string, Study> = { [headline.name]: headline, [features.name]: features, [rho.name]: rho };
+export const STUDIES: Record<string, Study> = { [headline.name]: headline, [features.name]: features, [rho.name]: rho, [methods.name]: methods };
 
 export function studyByName(name: string): Study {
   const s = STUDIES[name];
