@@ -99,7 +99,9 @@ async function identificationRun(cfg: RunConfig, data: TwoFeatureDataset, hooks:
   const idCfg: RunConfig = { ...cfg, method: undefined, epochs, probe: { ...cfg.probe, untrained: false }, importance: { ...cfg.importance, examples: 0 } };
   const train = data.splits.train;
   const classes = data.features[data.task].classes.length;
-  const logits = await trainRun(idCfg, data, { weights: hooks.weights, buildModel: hooks.buildModel, onProgress: hooks.onProgress }, undefined, ({ model }) => trainLogits(model, train));
+  // only the model hooks: its progress, checkpoints and stops are not the run's (a stop is
+  // honoured at the final run's first step)
+  const logits = await trainRun(idCfg, data, { weights: hooks.weights, buildModel: hooks.buildModel }, undefined, ({ model }) => trainLogits(model, train));
   if (m.name === 'jtt') {
     const pred = Int32Array.from({ length: train.n }, (_, i) => {
       let best = 0;
