@@ -21,6 +21,7 @@ import { DATA_DIR, withDataDir } from '../experiments/studies/study.ts';
 import { stallEpochs } from '../experiments/studies/compare.ts';
 import { bootstrapFinding, seedClaim } from '../experiments/studies/findings.ts';
 import { STUDIES } from '../experiments/studies/index.ts';
+import { methods, pearson } from '../experiments/studies/methods.ts';
 
 const fake = (seed: number, score: number) => ({ config: { seed }, probes: { easy: { valError: score }, hard: { valError: score } } }) as unknown as FinalResult;
 
@@ -127,6 +128,38 @@ describe('studies', () => {
         assert.equal(new Set(ids).size, ids.length, `${st.name} ${name}: unique arm ids`);
         assert.ok(!bud.plan.seeds.some((x) => bud.plan.selectionSeeds.includes(x)), `${st.name} ${name}`);
       }
+    }
+  });
+
+  it('the methods study\'s smoke budget runs every method with SGD and SAM: additivity and DFR findings, DFR numbers in the plain runs, the page', async function () {
+    this.timeout(900_000);
+    await gpu();
+    assert.equal(pearson([1, 2, 3], [2, 4, 7]).toFixed(4), '0.9934');
+    assert.ok(Number.isNaN(pearson([1, 1], [2, 3])));
+    const dir = mkdtempSync(join(tmpdir(), 'samgpu-methods-'));
+    try {
+      const out = await runStudy(methods, { budget: 'smoke', dir, log: () => undefined });
+      assert.equal(out.status, 'done');
+      const f = JSON.parse(readFileSync(join(dir, 'findings.json'), 'utf8'));
+      assert.deepEqual(new Set(f.findings.map((x: { question: string }) => x.question)), new Set(['additivity', 'dfr']));
+      for (const x of f.findings) {
+        assert.ok(x.n <= 2 && (x.verdict === 'inconclusive' || x.verdict === null), `${x.statistic}: n ${x.n}, ${x.verdict}`);
+        assert.equal(x.values.length, x.n, x.statistic);
+      }
+      for (const m of ['plain', 'jtt', 'gdro', 'sd', 'useful']) assert.ok(f.findings.some((x: { statistic: string; n: number }) => x.n === 2 && x.statistic.startsWith('SAM − SGD with') && x.statistic.includes('worst-group')), m);
+      const plain = JSON.parse(readFileSync(join(runDirOf(join(dir, 'main'), 'fmnist_sam-plain_seed-0')!, 'final.json'), 'utf8')) as FinalResult;
+      assert.ok(plain.dfr && Number.isFinite(plain.dfr.worstGroupAcc));
+      const jtt = JSON.parse(readFileSync(join(runDirOf(join(dir, 'main'), 'fmnist_sgd-jtt_seed-1')!, 'final.json'), 'utf8')) as FinalResult;
+      assert.equal(jtt.upsampling?.method, 'jtt');
+      const html = readFileSync(join(dir, 'report.html'), 'utf8');
+      assert.ok(!/NaN|undefined/.test(html), 'no NaN or undefined on the page');
+      assert.match(html, /<svg/);
+      assert.match(html, /DFR worst-group/);
+      const md = findingsMarkdown([{ path: 'results/x/findings.json', findings: f }]);
+      assert.match(md, /samgpu study methods --budget smoke/);
+      assert.ok(!/NaN|undefined/.test(md));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

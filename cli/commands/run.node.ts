@@ -113,7 +113,7 @@ export function runCommand(program: Command): Command {
   return program
     .command('run')
     .description('one training run + linear probes per feature, written to <results>/<run-id>/')
-    .argument('[config]', `a preset (${Object.keys(PRESETS).join(', ')}) or a config file (JSON with any of name, seed, dataset, model, optimizer, schedule, epochs or steps, batchSize, microBatchSize, sampler, probe, importance; the rest from the defaults)`)
+    .argument('[config]', `a preset (${Object.keys(PRESETS).join(', ')}) or a config file (JSON with any of name, seed, dataset, model, optimizer, schedule, epochs or steps, batchSize, microBatchSize, sampler, method, probe, importance; the rest from the defaults)`)
     .option('--data-dir <dir>', `folder with the dataset's standard files (every preset but ${NO_FILES.join(' and ')}; layouts in docs/DATA.md)`)
     .option('--optimizer <name>', "sgd | sam | lsam (SAM perturbing the last layer only) | asam (adaptive SAM); default: the preset's")
     .option('--lr <lr>', "learning rate; default: the preset's", numberArg)

@@ -104,7 +104,7 @@ export interface ProbeFeatureOptions {
 }
 
 /** Float features [n, d] read back to float64, and their rows standardized with the fit set's mean and scale. */
-interface Standardized {
+export interface Standardized {
   fit: Float64Array;
   others: Float64Array[];
   p: number;
@@ -112,7 +112,7 @@ interface Standardized {
 
 const STD_FLOOR = 1e-6;
 
-function standardize(fit: Float32Array, n: number, d: number, others: { x: Float32Array; n: number }[]): Standardized {
+export function standardize(fit: Float32Array, n: number, d: number, others: { x: Float32Array; n: number }[]): Standardized {
   const mu = new Float64Array(d);
   const scale = new Float64Array(d);
   for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) mu[j] += fit[i * d + j];

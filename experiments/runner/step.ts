@@ -22,6 +22,7 @@ import type { TwoFeatureSplit } from '../data/types.ts';
 import { batchAugmentParams, gatherSourceBytes } from '../data/augment.ts';
 import { gather } from './evaluate.ts';
 import type { RunOptimizer } from './optimizer.ts';
+import type { LossModifier } from '../methods/loss-modifier.ts';
 
 /** x [n, C, H, W] and task labels y [n] of examples `idx`: augmented when the split has sources. */
 export function batchInputs(split: TwoFeatureSplit, idx: Int32Array, seed: number, epoch: number): { x: Tensor; y: Tensor } {
@@ -41,28 +42,29 @@ export interface StepRecord {
 /** One optimizer step on examples `idx`; returns the batch's mean loss at θ (kept: the caller disposes it). */
 export function trainStep(
   model: Module, opt: RunOptimizer, split: TwoFeatureSplit, idx: Int32Array,
-  o: { seed: number; epoch: number; microBatchSize?: number }, rec: StepRecord,
+  o: { seed: number; epoch: number; microBatchSize?: number; loss?: LossModifier | null }, rec: StepRecord,
 ): Tensor {
   const n = idx.length;
   const m = Math.min(n, o.microBatchSize ?? n);
   if (!(m >= 1)) throw new SamgpuError(`trainStep: micro-batch size must be >= 1, got ${o.microBatchSize}`);
   // inputs made once: SAM's two passes see the same augmented images
-  const micro: { x: Tensor; y: Tensor; share: number }[] = [];
+  const micro: { x: Tensor; y: Tensor; share: number; part: Int32Array }[] = [];
   for (let s = 0; s < n; s += m) {
     const part = idx.subarray(s, Math.min(n, s + m));
     const { x, y } = batchInputs(split, part, o.seed, o.epoch);
-    micro.push({ x: keep(x), y: keep(y), share: part.length / n });
+    micro.push({ x: keep(x), y: keep(y), share: part.length / n, part });
   }
   const closure = (pass: 0 | 1 = 0): Tensor => {
     let total: Tensor | null = null;
     let acc: Tensor | null = null;
-    for (const { x, y, share } of micro) {
+    for (const { x, y, share, part } of micro) {
       const logits = model.forward(x);
       if (pass === 0) {
         const a = noGrad(() => accuracy(logits, y));
         acc = noGrad(() => (acc ? add(acc, mulScalar(a, share)) : micro.length > 1 ? mulScalar(a, share) : a));
       }
-      let l = crossEntropy(logits, y);
+      // a method's loss (spectral decoupling, group DRO) or the plain cross-entropy
+      let l = o.loss ? o.loss.loss(logits, y, part, pass) : crossEntropy(logits, y);
       if (micro.length > 1) l = mulScalar(l, share);
       backward(l);
       total = total ? noGrad(() => add(total!, l)) : l;

@@ -31,7 +31,15 @@ import { pinChoices, unpinChoices, type KernelChoices } from '../../engine/tune/
 import { getRuntime } from '../../engine/runtime/current.ts';
 import { restoreCheckpoint, samState } from './resume-check.ts';
 import { StepPacer } from './step-pacer.ts';
-import { measureFeatureRank } from '../probe/feature-rank.ts';
+import { measureFeatureRank, type FeatureRank } from '../probe/feature-rank.ts';
+import type { ProbeReport } from '../probe/feature-probes.ts';
+import type { UpsamplingInfo } from './types.ts';
+import { identificationEpochs, type JttConfig, type UsefulConfig } from '../methods/config.ts';
+import { lossModifier, restoreMethodState, type LossModifier } from '../methods/loss-modifier.ts';
+import { jttRepeats } from '../methods/upsample.ts';
+import { usefulRepeats } from '../methods/useful.ts';
+import { deepFeatureReweighting } from '../methods/dfr.ts';
+import { trainLogits } from './evaluate.ts';
 
 export * from './types.ts';
 export * from './divergence.ts';
@@ -51,8 +59,79 @@ export function evaluationSplits(cfg: RunConfig, data: TwoFeatureDataset): { pro
 
 export async function runExperiment(cfg: RunConfig, data: TwoFeatureDataset, hooks: RunHooks = {}): Promise<FinalResult> {
   const t0 = performance.now();
+  const m = cfg.method;
+  // JTT and USEFUL: an identification run (the same machinery, without the method) decides
+  // how often each training example is seen; it is deterministic, so a resume recomputes it
+  const up = m?.name === 'jtt' || m?.name === 'useful' ? await identificationRun(cfg, data, hooks, m) : undefined;
+  return trainRun(cfg, data, hooks, up?.repeats, async ({ model, pos, probe, splits, lossMod, rank }) => {
+    const test = data.splits.test;
+    const ga = groupAccuracy(test, await predict(model, test));
+    const probes = await probe();
+    const importance = [pos.initialImportance, ...pos.metrics.map((x) => x.importance)].filter((v) => v !== undefined);
+    const dfr = m?.name === 'dfr'
+      ? await deepFeatureReweighting(probeExtractor(model, cfg.probe.representation), splits.selection, test, data.splits.train, { ...m, seed: cfg.seed, classes: data.features[data.task].classes.length })
+      : undefined;
+    const q = lossMod?.state ? [...(await lossMod.state())] : undefined;
+    return {
+      config: cfg,
+      metrics: pos.metrics,
+      testAcc: ga.acc,
+      inDistAcc: inDistributionAccuracy(data.splits.train, ga.groups),
+      worstGroupAcc: ga.worst,
+      groupAcc: ga.groups,
+      ...(data.singleLabel ? { singleLabel: true } : {}),
+      probes,
+      ...(pos.untrainedProbes ? { untrainedProbes: pos.untrainedProbes } : {}),
+      importance,
+      ...(await rank()),
+      ...(dfr ? { dfr } : {}),
+      ...(up ? { upsampling: up.info } : {}),
+      ...(q ? { groupDro: { q } } : {}),
+      seconds: (performance.now() - t0) / 1000,
+    };
+  });
+}
+
+/**
+ * JTT's or USEFUL's first stage: the run's config without the method, for the identification
+ * epochs, no probes or diagnostics; its training-split outputs (eval mode) give the repeat counts.
+ */
+async function identificationRun(cfg: RunConfig, data: TwoFeatureDataset, hooks: RunHooks, m: JttConfig | UsefulConfig): Promise<{ repeats: Int32Array; info: UpsamplingInfo }> {
+  const epochs = identificationEpochs(m, cfg.epochs!);
+  const idCfg: RunConfig = { ...cfg, method: undefined, epochs, probe: { ...cfg.probe, untrained: false }, importance: { ...cfg.importance, examples: 0 } };
   const train = data.splits.train;
-  const sampler = makeSampler(cfg.sampler ?? 'shuffle', train, cfg.batchSize, cfg.seed);
+  const classes = data.features[data.task].classes.length;
+  // only the model hooks: its progress, checkpoints and stops are not the run's (a stop is
+  // honoured at the final run's first step)
+  const logits = await trainRun(idCfg, data, { weights: hooks.weights, buildModel: hooks.buildModel }, undefined, ({ model }) => trainLogits(model, train));
+  if (m.name === 'jtt') {
+    const pred = Int32Array.from({ length: train.n }, (_, i) => {
+      let best = 0;
+      for (let a = 1; a < classes; a++) if (logits[i * classes + a] > logits[i * classes + best]) best = a;
+      return best;
+    });
+    const repeats = jttRepeats(pred, train.y, m.upweight);
+    const upsampled = repeats.reduce((s, c) => s + (c > 1 ? 1 : 0), 0);
+    return { repeats, info: { method: 'jtt', identificationEpochs: epochs, upsampled, upweight: m.upweight, epochExamples: repeats.reduce((s, c) => s + c, 0) } };
+  }
+  const { counts, upsampled } = usefulRepeats(logits, train.y, classes, m.upweight);
+  return { repeats: counts, info: { method: 'useful', identificationEpochs: epochs, upsampled, upweight: m.upweight, epochExamples: counts.reduce((s, c) => s + c, 0) } };
+}
+
+interface TrainedRun {
+  model: ReturnType<typeof buildModel>;
+  pos: TrainPosition;
+  probe: () => Promise<ProbeReport>;
+  splits: ReturnType<typeof evaluationSplits>;
+  lossMod: LossModifier | null;
+  /** The probed representation's rank on the probe test split (config `probe.rank`; else nothing). */
+  rank: () => Promise<{ featureRank?: FeatureRank }>;
+}
+
+/** Train `cfg` (examples seen `repeats[i]` times an epoch when given), then `finish` with the trained model before it is disposed. */
+async function trainRun<T>(cfg: RunConfig, data: TwoFeatureDataset, hooks: RunHooks, repeats: Int32Array | undefined, finish: (run: TrainedRun) => Promise<T>): Promise<T> {
+  const train = data.splits.train;
+  const sampler = makeSampler(cfg.sampler ?? 'shuffle', train, cfg.batchSize, cfg.seed, repeats);
   const model = hooks.buildModel ? hooks.buildModel(cfg, data) : buildModel(cfg, data, hooks.weights);
   const batches = sampler.stepsPerEpoch;
   // `steps` (DomainBed) replaces epochs: the last epoch is cut short
@@ -75,16 +154,21 @@ export async function runExperiment(cfg: RunConfig, data: TwoFeatureDataset, hoo
   const measureImportance = (at: { step: number; epoch: number }) => evaluateImportance(model, (sam ?? diagnosticSam)!, train, importanceIdx!, cfg.batchSize, at);
   const rhoAt = (step: number) => (cfg.optimizer.rhoWarmup > 0 ? cfg.optimizer.rho * Math.min(1, step / (cfg.optimizer.rhoWarmup * batches)) : cfg.optimizer.rho);
   const dropouts = [...model.modules()].map(([, m]) => m).filter((m): m is Dropout => m instanceof Dropout);
+  const lossMod = lossModifier(cfg.method, train);
+  const pos: TrainPosition = { epoch: 0, batch: 0, step: 0, metrics: [], dropoutCalls: dropouts.map(() => 0) };
   try {
     checkMemory(model, opt, cfg, data); // a step that cannot fit stops here, before any training
+    if (hooks.resume) {
+      Object.assign(pos, restoreCheckpoint(hooks.resume, { model, base: sgd, sam, dropouts, batches, epochs, source: hooks.checkpointPath }));
+      restoreMethodState(hooks.resume, lossMod, hooks.checkpointPath);
+    }
   } catch (e) {
+    lossMod?.dispose();
     diagnosticSam?.dispose();
     opt.dispose();
     model.dispose();
     throw e;
   }
-  const pos: TrainPosition = { epoch: 0, batch: 0, step: 0, metrics: [], dropoutCalls: dropouts.map(() => 0) };
-  if (hooks.resume) Object.assign(pos, restoreCheckpoint(hooks.resume, { model, base: sgd, sam, dropouts, batches, epochs, source: hooks.checkpointPath }));
   // Kernel variants: a resumed run pins those its checkpoint recorded; a fresh one tunes the
   // shape classes its step and evaluation use (timing only those not in the cache) and pins the
   // choices known now. Pinned choices hold for the whole run, recorded in every checkpoint.
@@ -118,7 +202,8 @@ export async function runExperiment(cfg: RunConfig, data: TwoFeatureDataset, hoo
     const state = new Map<string, { shape: number[]; data: Float32Array }>();
     for (const [k, t] of model.stateDict()) state.set(k, { shape: [...t.shape], data: await t.read() });
     pos.dropoutCalls = dropouts.map((d) => d.calls);
-    return { position: structuredClone(pos), model: state, optimizer: await sgd.saveState(), kernels, ...(sam ? { sam: samState(sam) } : {}) };
+    const q = lossMod?.state ? await lossMod.state() : null;
+    return { position: structuredClone(pos), model: state, optimizer: await sgd.saveState(), kernels, ...(sam ? { sam: samState(sam) } : {}), ...(q ? { method: { groupDroQ: q } } : {}) };
   };
   /** Non-finite weights or statistics, read back where the losses are (epoch ends and stops). */
   const divergedState = async (when: string): Promise<DivergedStateError | null> => {
@@ -166,7 +251,7 @@ export async function runExperiment(cfg: RunConfig, data: TwoFeatureDataset, hoo
         sgd.lr = schedule(pos.step);
         if (sam) sam.rho = rhoAt(pos.step);
         const idx = sampler.indices(pos.epoch, pos.batch, pos.step);
-        losses.push(trainStep(model, opt, train, idx, { seed: cfg.seed, epoch: pos.epoch, microBatchSize: cfg.microBatchSize }, { accs }));
+        losses.push(trainStep(model, opt, train, idx, { seed: cfg.seed, epoch: pos.epoch, microBatchSize: cfg.microBatchSize, loss: lossMod }, { accs }));
         await pacer.afterStep();
         const last = pos.metrics.at(-1);
         hooks.onProgress?.({
@@ -209,26 +294,10 @@ export async function runExperiment(cfg: RunConfig, data: TwoFeatureDataset, hoo
         return ck;
       });
     }
-    const test = data.splits.test;
-    const ga = groupAccuracy(test, await predict(model, test));
-    const probes = await probe();
-    const importance = [pos.initialImportance, ...pos.metrics.map((m) => m.importance)].filter((v) => v !== undefined);
-    return {
-      config: cfg,
-      metrics: pos.metrics,
-      testAcc: ga.acc,
-      inDistAcc: inDistributionAccuracy(data.splits.train, ga.groups),
-      worstGroupAcc: ga.worst,
-      groupAcc: ga.groups,
-      ...(data.singleLabel ? { singleLabel: true } : {}),
-      probes,
-      ...(pos.untrainedProbes ? { untrainedProbes: pos.untrainedProbes } : {}),
-      importance,
-      ...(await rank()),
-      seconds: (performance.now() - t0) / 1000,
-    };
+    return await finish({ model, pos, probe, splits, lossMod, rank });
   } finally {
     unpinChoices(rt, previousPin);
+    lossMod?.dispose();
     diagnosticSam?.dispose();
     opt.dispose();
     model.dispose();

@@ -10,6 +10,7 @@ import type { ImportanceEval } from './importance.ts';
 import type { Module } from '../../engine/nn/module.ts';
 import type { Tensor } from '../../engine/tensor.ts';
 import type { TwoFeatureDataset } from '../data/types.ts';
+import type { DfrResult } from '../methods/dfr.ts';
 
 export interface EpochMetrics {
   epoch: number;
@@ -60,6 +61,8 @@ export interface Checkpoint {
   kernels?: KernelChoices;
   /** SAM's options as the run's optimizer had them (SAM-type runs), checked on resume. */
   sam?: SamState;
+  /** A method's optimizer state: group DRO's group weights q. */
+  method?: { groupDroQ?: Float32Array };
 }
 
 /**
@@ -98,7 +101,23 @@ export interface FinalResult {
   importance: ImportanceEval[];
   /** Rank of the probed representation on the probe test split at the end (config `probe.rank`). */
   featureRank?: FeatureRank;
+  /** Method 'dfr': the refit last layer's test numbers (the rest of the result is the trained network's own). */
+  dfr?: DfrResult;
+  /** Methods 'jtt' and 'useful': what the identification run upsampled. */
+  upsampling?: UpsamplingInfo;
+  /** Method 'group-dro': the group weights q at the end (training groups in ascending order). */
+  groupDro?: { q: number[] };
   seconds: number;
+}
+
+export interface UpsamplingInfo {
+  method: 'jtt' | 'useful';
+  identificationEpochs: number;
+  /** Training examples seen `upweight` times an epoch (JTT: misclassified; USEFUL: the higher-loss clusters). */
+  upsampled: number;
+  upweight: number;
+  /** Examples in an epoch of the final run (with the copies). */
+  epochExamples: number;
 }
 
 /** What a run reports after each step (for progress bars and lines). */

@@ -5,8 +5,11 @@ import { headline } from './headline.ts';
 import { features } from './features.ts';
 import { rho } from './rho.ts';
 import { counterclaim } from './counterclaim.ts';
+import { methods } from './methods.ts';
 
-export const STUDIES: Record<string, Study> = { [headline.name]: headline, [features.name]: features, [rho.name]: rho, [counterclaim.name]: counterclaim };
+export const STUDIES: Record<string, Study> = {
+  [headline.name]: headline, [features.name]: features, [rho.name]: rho, [methods.name]: methods, [counterclaim.name]: counterclaim,
+};
 
 export function studyByName(name: string): Study {
   const s = STUDIES[name];
