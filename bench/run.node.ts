@@ -1,4 +1,4 @@
-// Benchmarks: `npm run bench -- CASE [CASE ...]` (cases: matmul, convnet, sam, peers, profile, tune, skinny, steps, resnet50, downsample).
+// Benchmarks: `npm run bench -- CASE [CASE ...]` (cases: matmul, convnet, sam, peers, profile, tune, skinny, steps, resnet50).
 // Writes bench/RESULTS.md (the latest section per case) and appends every section to bench/HISTORY.md.
 //
 // Environment (bench/gpu.sh sets these on a lent GPU):
@@ -32,7 +32,6 @@ import { caseProfile } from './profile.ts';
 import { caseSkinny, caseTune } from './tune.ts';
 import { caseSteps } from './gpu-steps.ts';
 import { caseResnet50 } from './resnet50.ts';
-import { caseDownsample } from './downsample.ts';
 import { startTorch, type TorchPeer } from './peers/torch-cpu.ts';
 import { RESNET50 } from './peers/resnet50.ts';
 
@@ -229,7 +228,6 @@ const CASES: Record<string, (rt: Runtime, pre: Prepared) => Promise<string>> = {
     return r.text;
   },
   resnet50: (rt, pre) => caseResnet50(rt, pre.torchResnet50),
-  downsample: caseDownsample,
 };
 
 // No case named: the side-by-side comparison with the peers.

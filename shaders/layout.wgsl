@@ -1,10 +1,9 @@
-// Layout copies for pad, slice, concat and strided subsampling. Two entries over one uniform
-// layout; in both, a thread takes one element of the tensor it iterates (shape `shape`) and finds
-// its partner in the other tensor at coordinate · step + offset (step 1 but for subsampling):
+// Layout copies for pad, slice and concat. Two entries over one uniform layout; in both, a
+// thread takes one element of the tensor it iterates (shape `shape`) and finds its partner in
+// the other tensor at coordinate + offset:
 //  - gather: iterate out, read x there, or write `value` where the partner is outside x
 //            (pad: offset −left; slice: offset +start; their backwards swap the signs);
-//  - place:  iterate x, write it into out at coordinate + offset (concat's pieces; with a step,
-//            the adjoint of subsampling, into zeros).
+//  - place:  iterate x, write it into out at coordinate + offset (concat's pieces).
 
 struct Params {
   n: u32,            // elements of the iterated tensor
@@ -14,8 +13,7 @@ struct Params {
   shape: array<vec4<u32>, 2>,          // iterated tensor's shape (up to rank 8)
   other_shape: array<vec4<u32>, 2>,    // the partner tensor's shape
   other_strides: array<vec4<u32>, 2>,
-  offset: array<vec4<i32>, 2>,         // partner coordinate = own coordinate · step + offset
-  step: array<vec4<u32>, 2>,
+  offset: array<vec4<i32>, 2>,         // partner coordinate = own coordinate + offset
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -28,7 +26,7 @@ fn partner(i: u32) -> i32 {
   var off = 0u;
   for (var d = i32(p.rank) - 1; d >= 0; d--) {
     let dim = p.shape[d / 4][d % 4];
-    let c = i32(rem % dim) * i32(p.step[d / 4][d % 4]) + p.offset[d / 4][d % 4];
+    let c = i32(rem % dim) + p.offset[d / 4][d % 4];
     rem = rem / dim;
     if (c < 0 || c >= i32(p.other_shape[d / 4][d % 4])) { return -1; }
     off += u32(c) * p.other_strides[d / 4][d % 4];

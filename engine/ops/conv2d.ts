@@ -18,7 +18,6 @@ import { matmulKernel } from './matmul.ts';
 import { sum } from './reduce.ts';
 import { unaryKernel, zeros } from './elementwise.ts';
 import { binaryKernel } from './binary.ts';
-import { subsampleKernel, subsampleAdjointKernel } from './layout.ts';
 import { chooseVariant } from '../tune/choices.ts';
 import { adapterFacts } from '../tune/variants/adapter.ts';
 import {
@@ -281,14 +280,6 @@ function isPointwise(g: Conv2dGeometry): boolean {
   return g.kh === 1 && g.kw === 1 && g.sh === 1 && g.sw === 1 && g.ph === 0 && g.pw === 0 && g.groups === 1;
 }
 
-/** A 1×1 convolution with a stride (ResNet's downsampling shortcut): a pointwise one on x[:, :, ::sh, ::sw]. */
-function isStridedPointwise(g: Conv2dGeometry): boolean {
-  return g.kh === 1 && g.kw === 1 && g.ph === 0 && g.pw === 0 && g.groups === 1 && (g.sh > 1 || g.sw > 1);
-}
-
-/** The pointwise geometry of a strided 1×1 convolution's subsampled input. */
-const subsampledGeometry = (g: Conv2dGeometry): Conv2dGeometry => ({ ...g, h: g.oh, w: g.ow, sh: 1, sw: 1 });
-
 /** out[n] = W[Cout, Cin] · X[n] with X[n] viewed as [Cin, H·W]. */
 function pointwiseForward(x: Tensor, weight: Tensor, bias: Tensor | null, g: Conv2dGeometry): Tensor {
   const xv = x.view([g.n, g.cin, g.h * g.w]);
@@ -360,14 +351,8 @@ function convOp(x: Tensor, weight: Tensor, b: Tensor | null, opts: Conv2dOptions
   sameRuntime(op, x, weight);
   if (b) sameRuntime(op, x, b);
   const g = conv2dGeometry(x.shape, weight.shape, b ? b.shape : null, opts);
-  const strided = isStridedPointwise(g);
-  const pointwise = isPointwise(g) || strided;
-  let out: Tensor;
-  if (strided) {
-    const xs = subsampleKernel(op, x, g.sh, g.sw);
-    out = pointwiseForward(xs, weight, b, subsampledGeometry(g));
-    xs.dispose();
-  } else out = pointwise ? pointwiseForward(x, weight, b, g) : conv2dForwardKernel(x, weight, b, g, undefined, relu);
+  const pointwise = isPointwise(g);
+  let out = pointwise ? pointwiseForward(x, weight, b, g) : conv2dForwardKernel(x, weight, b, g, undefined, relu);
   if (relu && pointwise) {
     const r = unaryKernel('relu', out); // the matmul path has no epilogue
     out.dispose();
@@ -380,17 +365,7 @@ function convOp(x: Tensor, weight: Tensor, b: Tensor | null, opts: Conv2dOptions
     const needW = weight.requiresGrad;
     let dx: Tensor | null = null;
     let dw: Tensor | null = null;
-    if (strided) {
-      // the subsampled input is made again here rather than kept alive from the forward
-      const sub = needW ? subsampleKernel(op, xs, g.sh, g.sw) : xs;
-      const [dsub, dws] = pointwiseBackward(dy, sub, ws, subsampledGeometry(g), needX, needW);
-      if (sub !== xs) sub.dispose();
-      dw = dws;
-      if (dsub) {
-        dx = subsampleAdjointKernel(op, dsub, xs.shape, g.sh, g.sw);
-        dsub.dispose();
-      }
-    } else if (pointwise) [dx, dw] = pointwiseBackward(dy, xs, ws, g, needX, needW);
+    if (pointwise) [dx, dw] = pointwiseBackward(dy, xs, ws, g, needX, needW);
     else {
       if (needX) dx = conv2dBackwardInputKernel(dy, ws, g);
       if (needW) dw = conv2dBackwardWeightKernel(dy, xs, g);

@@ -1,6 +1,5 @@
 // Layout ops: constant padding, slicing and concatenation, each a copy through layout.wgsl.
-// The backward of pad is a slice of the gradient, of slice a zero pad, of concat slices. Also
-// the strided subsampling a strided 1×1 convolution reads through (a kernel, not an op).
+// The backward of pad is a slice of the gradient, of slice a zero pad, of concat slices.
 import source from '../../shaders/layout.wgsl';
 import { SamgpuError, fmtShape } from '../device/errors.ts';
 import type { KernelSource } from '../runtime/pipeline-cache.ts';
@@ -9,12 +8,11 @@ import { empty, type Shape, type Tensor } from '../tensor.ts';
 import { record } from '../autograd/record.ts';
 import { checkRank, contiguousStrides, normAxes, sameRuntime, workgroups1d, MAX_RANK } from './util.ts';
 import { show } from '../args.ts';
-import { zeros } from './elementwise.ts';
 
 const GATHER: KernelSource = { name: 'layout.wgsl', code: source, entry: 'gather' };
 const PLACE: KernelSource = { name: 'layout.wgsl', code: source, entry: 'place' };
 
-function uniforms(shape: Shape, other: Shape, offset: readonly number[], value: number, step: readonly number[] = []): ArrayBuffer {
+function uniforms(shape: Shape, other: Shape, offset: readonly number[], value: number): ArrayBuffer {
   return new Uniforms()
     .u32(shape.reduce((a, b) => a * b, 1), shape.length)
     .f32(value)
@@ -23,36 +21,17 @@ function uniforms(shape: Shape, other: Shape, offset: readonly number[], value: 
     .vec4u(other, MAX_RANK / 4, 1)
     .vec4u(contiguousStrides(other), MAX_RANK / 4)
     .vec4u(offset, MAX_RANK / 4) // i32 in WGSL: negative offsets travel as two's complement
-    .vec4u(step, MAX_RANK / 4, 1)
     .build();
 }
 
-/** out (shape `outShape`)[c] = x[c·step + offset], or `value` where that is outside x. */
-function gather(op: string, x: Tensor, outShape: Shape, offset: readonly number[], value = 0, step: readonly number[] = []): Tensor {
+/** out (shape `outShape`)[c] = x[c + offset], or `value` where c + offset is outside x. */
+function gather(op: string, x: Tensor, outShape: Shape, offset: readonly number[], value = 0): Tensor {
   const out = empty(outShape, x.rt);
   if (out.size === 0) return out;
   x.rt.dispatch(GATHER, {
     buffers: { x: x.buffer(op), out: out.buffer() },
-    uniforms: uniforms(outShape, x.shape, offset, value, step),
+    uniforms: uniforms(outShape, x.shape, offset, value),
     workgroups: workgroups1d(out.size),
-  });
-  return out;
-}
-
-/** x[:, :, ::sh, ::sw] of an [N, C, H, W] tensor: [N, C, ⌈H/sh⌉, ⌈W/sw⌉] (a kernel: no autodiff record). */
-export function subsampleKernel(op: string, x: Tensor, sh: number, sw: number): Tensor {
-  const [n, c, h, w] = x.shape;
-  return gather(op, x, [n, c, Math.ceil(h / sh), Math.ceil(w / sw)], [0, 0, 0, 0], 0, [1, 1, sh, sw]);
-}
-
-/** The adjoint of subsampleKernel: g at every sh-th row and sw-th column of zeros of `shape`. */
-export function subsampleAdjointKernel(op: string, g: Tensor, shape: Shape, sh: number, sw: number): Tensor {
-  const out = zeros(shape, g);
-  if (g.size === 0) return out;
-  g.rt.dispatch(PLACE, {
-    buffers: { x: g.buffer(op), out: out.buffer() },
-    uniforms: uniforms(g.shape, shape, [0, 0, 0, 0], 0, [1, 1, sh, sw]),
-    workgroups: workgroups1d(g.size),
   });
   return out;
 }
