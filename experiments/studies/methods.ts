@@ -50,9 +50,9 @@ function arms(s: Setting, r: MethodRecipe): Arm[] {
   return out;
 }
 
-function plan(settings: [Setting, MethodRecipe][], seeds: number[]): Plan {
+function plan(settings: [Setting, MethodRecipe][], seeds: number[], probe: Record<string, unknown> = {}): Plan {
   return {
-    base: { name: 'methods', probe: { representation: 'pooled', fitShare: 0.6, untrained: false }, importance: { examples: 0, every: 1 } },
+    base: { name: 'methods', probe: { representation: 'pooled', fitShare: 0.6, untrained: false, ...probe }, importance: { examples: 0, every: 1 } },
     arms: settings.flatMap(([s, r]) => arms(s, r)),
     seeds,
     selectionSeeds: [],
@@ -114,7 +114,8 @@ export const methods: Study = {
   budgets: {
     smoke: {
       description: 'a plumbing check (tiny embedded dominoes, one epoch, two seeds, every method with SGD and SAM): every verdict is inconclusive by design',
-      plan: plan([[fmnist({ train: 128, val: 128, test: 128 }, 1, 64), { ...SHORT, dfr: { name: 'dfr', retrains: 2, cGrid: [1, 0.1] } }]], [0, 1]),
+      // two steps a run, a two-point probe grid, JTT's upweighting at 2: the plumbing, not the numbers
+      plan: plan([[fmnist({ train: 64, val: 96, test: 64 }, 1, 32), { ...SHORT, jtt: { name: 'jtt', epochs: 1, upweight: 2 }, dfr: { name: 'dfr', retrains: 2, cGrid: [1, 0.1] } }]], [0, 1], { l2Grid: [0.01, 1] }),
     },
     default: {
       description: 'the embedded FMNIST-MNIST dominoes with two pairs and training correlation 0.9 (4 groups, minorities 5% each): 500 training dominoes, 2 epochs in batches of 64 (16 steps; JTT and USEFUL more, on their upsampled epochs), ρ 0.05, 3 paired seeds, 10 arms (5 methods × SGD/SAM; DFR on the plain runs), 30 runs. Published hyper-parameters scaled to ~16 steps: group DRO η_q 0.1 (0.01 published), JTT T = 1 epoch and λ_up 5 (50 published), USEFUL identification 1 epoch, DFR 10 balanced retrains (20 published), spectral decoupling λ 0.01 without weight decay. About 20–25 minutes with --backend local --jobs 2 on a 2-core CPU: an estimate from two measured cells run alone (SGD + DFR at 500 dominoes: 40 s; SAM + JTT at 600 dominoes: 122 s), not a measured study',
