@@ -17,7 +17,9 @@ import { rho } from '../experiments/studies/rho.ts';
 import { counterclaim, settingsOf } from '../experiments/studies/counterclaim.ts';
 import { stepsToLearn } from '../experiments/studies/difficulty.ts';
 import { ranks, spearman, spread } from '../experiments/studies/settings.ts';
-import { DATA_DIR, withDataDir } from '../experiments/studies/study.ts';
+import { DATA_DIR, WEIGHTS, withDataDir, withWeights } from '../experiments/studies/study.ts';
+import { expandSweep } from '../experiments/runner/sweep.ts';
+import { validateConfig } from '../experiments/runner/config.ts';
 import { stallEpochs } from '../experiments/studies/compare.ts';
 import { bootstrapFinding, seedClaim } from '../experiments/studies/findings.ts';
 import { STUDIES } from '../experiments/studies/index.ts';
@@ -121,6 +123,20 @@ describe('studies', () => {
     const plan: Plan = { base: {}, seeds: [0], selectionSeeds: [], arms: [{ id: 'a', label: 'a', params: { dataset: { name: 'cifar-mnist', dataDir: DATA_DIR } } }] };
     assert.throws(() => withDataDir(plan, undefined, 'study x', 'cifar-10-batches-bin/'), /study x reads real datasets \(nothing is downloaded\): give --data-dir DIR, a folder holding cifar-10-batches-bin\//);
     assert.deepEqual(withDataDir(plan, '/data', 'study x').arms[0].params, { dataset: { name: 'cifar-mnist', dataDir: '/data' } });
+    // budgets that start from pretrained weights need --weights, the same way
+    const pre: Plan = { base: {}, seeds: [0], selectionSeeds: [], arms: [{ id: 'a', label: 'a', params: { model: { name: 'resnet50', weights: WEIGHTS } } }] };
+    assert.throws(() => withWeights(pre, undefined, 'study y', 'ImageNet ResNet-50 weights'), /study y starts from pretrained weights \(nothing is downloaded\): give --weights FILE, ImageNet ResNet-50 weights/);
+    assert.deepEqual(withWeights(pre, '/w.safetensors', 'study y').arms[0].params, { model: { name: 'resnet50', weights: '/w.safetensors' } });
+    // every run of every budget (the GPU ones too) is a valid config once the user's paths are in
+    for (const st of Object.values(STUDIES)) {
+      for (const [name, bud] of Object.entries(st.budgets)) {
+        const p = withWeights(withDataDir(bud.plan, '/data', name), '/w.safetensors', name);
+        const cells = p.arms.map((a) => ({ id: a.id, params: a.params }));
+        for (const c of expandSweep({ name: 'check', base: p.base, grid: { seed: p.seeds.slice(0, 1) }, cells })) {
+          assert.doesNotThrow(() => validateConfig(c.config), `${st.name} ${name} ${c.id}`);
+        }
+      }
+    }
     // every study's budgets keep selection seeds apart from the reported ones, and arm ids are unique
     for (const st of Object.values(STUDIES)) {
       for (const [name, bud] of Object.entries(st.budgets)) {

@@ -15,6 +15,7 @@ export function studyCommand(program: Command): Command {
     .option('--jobs <n>', 'processes at once with --backend local', positiveIntArg, 1)
     .option('--results <dir>', 'results root: the study goes to <dir>/studies/<name>[-<budget>]', 'results')
     .option('--data-dir <dir>', 'the folder holding the real datasets a budget reads (the budget\'s description says which)')
+    .option('--weights <file>', 'pretrained weights (safetensors with torchvision names) for budgets that start from them')
     .addHelpText('after', `\nStudies:\n${list}`)
     .action(async (name: string, o) => {
       const { studyCommand: run } = await import('../../experiments/studies/command.node.ts');

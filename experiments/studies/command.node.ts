@@ -12,6 +12,8 @@ export interface StudyCommandOptions {
   results?: string;
   /** The folder holding the real datasets a budget reads. */
   dataDir?: string;
+  /** Pretrained weights (a safetensors file) for budgets that start from them. */
+  weights?: string;
 }
 
 export async function studyCommand(name: string, o: StudyCommandOptions): Promise<number> {
@@ -23,7 +25,7 @@ export async function studyCommand(name: string, o: StudyCommandOptions): Promis
   const study = studyByName(name);
   await init();
   const budget = o.budget ?? study.defaultBudget;
-  const out = await runStudy(study, { budget, backend: o.backend, jobs: o.jobs, dir: o.results ? studyDir(study, budget, o.results) : undefined, dataDir: o.dataDir });
+  const out = await runStudy(study, { budget, backend: o.backend, jobs: o.jobs, dir: o.results ? studyDir(study, budget, o.results) : undefined, dataDir: o.dataDir, weights: o.weights });
   if (out.status === 'waiting') {
     console.log(out.message);
     return 0;

@@ -6,7 +6,8 @@
 // and DFR's. The published hyper-parameters are scaled to each budget (see the descriptions).
 import type { FinalResult } from '../runner/types.ts';
 import { pairedClaim, summarize, METRICS, type Metric } from './compare.ts';
-import { DATA_DIR, type Arm, type Finding, type Plan, type Study, type StudyContext, type StudyResult } from './study.ts';
+import { PRESETS } from '../runner/presets.ts';
+import { DATA_DIR, WEIGHTS, type Arm, type Finding, type Plan, type Study, type StudyContext, type StudyResult } from './study.ts';
 import { bootstrapFinding, toFinding } from './findings.ts';
 import { bootstrap } from '../stats/bootstrap.ts';
 import { methodsSections } from './methods-page.ts';
@@ -32,7 +33,7 @@ interface MethodRecipe {
 interface Setting {
   id: string;
   label: string;
-  config: { dataset: Record<string, unknown>; model: Record<string, unknown>; optimizer: Record<string, unknown>; epochs: number; batchSize: number };
+  config: { dataset: Record<string, unknown>; model: Record<string, unknown>; optimizer: Record<string, unknown>; epochs: number; batchSize: number; schedule?: unknown };
 }
 
 export const armOf = (setting: string, opt: string, method: string) => `${setting}_${opt}-${method}`;
@@ -100,6 +101,12 @@ const image = (id: string, label: string, dataset: Record<string, unknown>, mode
   id, label, config: { dataset, model, optimizer: { lr, momentum: 0.9, weightDecay: 1e-4, rho: 0.05 }, epochs, batchSize },
 });
 
+/** A published protocol's preset (ImageNet-pretrained ResNet-50, its optimizer, schedule and augmentation) on the user's data and weights. */
+function published(id: string, label: string, name: 'waterbirds-dfr' | 'celeba-dfr'): Setting {
+  const p = PRESETS[name] as unknown as Setting['config'];
+  return { id, label, config: { ...p, dataset: { ...p.dataset, dataDir: DATA_DIR }, model: { ...p.model, weights: WEIGHTS }, optimizer: { ...p.optimizer, rho: 0.05 } } };
+}
+
 export const methods: Study = {
   name: 'methods',
   title: 'Methods against simplicity bias, with SGD and with SAM: additive, and does DFR cash in SAM\'s features?',
@@ -122,12 +129,21 @@ export const methods: Study = {
       plan: plan([[fmnist({ train: 500, val: 400, test: 500 }, 2, 64), SHORT]], range(0, 3)),
     },
     files: {
-      description: 'for a GPU: CIFAR-MNIST (small CNN, 10 epochs, training correlation 0.9), Waterbirds and CelebA (ResNet-18 from scratch at 64×64, 20 epochs) from the user\'s files, the published method settings (JTT λ_up 50 after 1 epoch, group DRO η_q 0.01, USEFUL after 8% of training, DFR\'s C grid with 20 retrains), 5 paired seeds. The pretrained-ResNet-50 DFR protocol (presets waterbirds-dfr, celeba-dfr) needs ImageNet weights the study does not pass: run those presets with `samgpu run` and a method config',
+      description: 'for a GPU: CIFAR-MNIST (small CNN, 10 epochs, training correlation 0.9), Waterbirds and CelebA (ResNet-18 from scratch at 64×64, 20 epochs) from the user\'s files, the published method settings (JTT λ_up 50 after 1 epoch, group DRO η_q 0.01, USEFUL after 8% of training, DFR\'s C grid with 20 retrains), 5 paired seeds. The pretrained-ResNet-50 DFR protocol is the `published` budget',
       needs: 'mnist/ (IDX files) and cifar-10-batches-bin/ for CIFAR-MNIST, waterbird_complete95_forest2water2/ for Waterbirds, celeba/ (img_align_celeba/, list_attr_celeba.txt, list_eval_partition.txt) for CelebA',
       plan: plan([
         [image('cifar-mnist', 'CIFAR-MNIST, small CNN', { name: 'cifar-mnist', dataDir: DATA_DIR, options: { trainCorrelation: 0.9 } }, { name: 'small-cnn' }, 0.05, 10, 128), PUBLISHED],
         [image('waterbirds', 'Waterbirds 64×64, ResNet-18', { name: 'waterbirds', dataDir: DATA_DIR, options: { resolution: 64 } }, { name: 'resnet18', stem: 'cifar' }, 0.01, 20, 64), PUBLISHED],
         [image('celeba', 'CelebA 64×64, ResNet-18', { name: 'celeba', dataDir: DATA_DIR, options: { resolution: 64 } }, { name: 'resnet18', stem: 'cifar' }, 0.01, 20, 128), PUBLISHED],
+      ], range(0, 5)),
+    },
+    published: {
+      description: 'for a GPU: DFR\'s base-model protocols (presets waterbirds-dfr and celeba-dfr: ImageNet-pretrained ResNet-50 at 224×224 with DFR\'s augmentation, SGD at lr 1e-3; Waterbirds 100 epochs, batch 32, weight decay 1e-3; CelebA 50 epochs, batch 128, weight decay 1e-4), SAM at ρ 0.05, the published method settings, 5 paired seeds',
+      needs: 'waterbird_complete95_forest2water2/ for Waterbirds and celeba/ (img_align_celeba/, list_attr_celeba.txt, list_eval_partition.txt) for CelebA',
+      needsWeights: 'ImageNet ResNet-50 weights converted with `python3 scripts/convert-torchvision.py resnet50.pth resnet50.safetensors`',
+      plan: plan([
+        [published('waterbirds', 'Waterbirds, pretrained ResNet-50', 'waterbirds-dfr'), PUBLISHED],
+        [published('celeba', 'CelebA, pretrained ResNet-50', 'celeba-dfr'), PUBLISHED],
       ], range(0, 5)),
     },
   },

@@ -18,7 +18,7 @@ import { runInDir } from '../runner/run-dir.node.ts';
 import { makeProgress } from '../runner/progress.node.ts';
 import { writeAtomic, writeJsonAtomic } from '../runner/files.node.ts';
 import type { SweepSpec } from '../runner/sweep.ts';
-import { candidateId, candidates, choose, probeSelectionScore, withDataDir, type Plan, type Selection, type Study, type StudyResult } from './study.ts';
+import { candidateId, candidates, choose, probeSelectionScore, withDataDir, withWeights, type Plan, type Selection, type Study, type StudyResult } from './study.ts';
 import { studyPage } from './page.ts';
 
 export interface StudyRunOptions {
@@ -34,6 +34,8 @@ export interface StudyRunOptions {
   command?: string;
   /** More HTML sections at the end of the page. */
   extraSections?: string[];
+  /** The pretrained weights (a safetensors file), for budgets that start from them (Budget.needsWeights). */
+  weights?: string;
   /** The user's data folder, for budgets that read real datasets (Budget.needs). */
   dataDir?: string;
 }
@@ -137,7 +139,9 @@ export async function runStudy(study: Study, o: StudyRunOptions = {}): Promise<S
   const budget = o.budget ?? study.defaultBudget;
   const b = study.budgets[budget];
   if (!b) throw new SamgpuError(`study ${study.name}: no budget '${budget}' (budgets: ${Object.keys(study.budgets).join(', ')})`);
-  const plan = withDataDir(b.plan, o.dataDir ? resolve(o.dataDir) : undefined, `study ${study.name} (budget ${budget})`, b.needs);
+  const what = `study ${study.name} (budget ${budget})`;
+  if (o.weights && !existsSync(o.weights)) throw new SamgpuError(`${what}: --weights ${o.weights}: no such file (a .safetensors file with torchvision names)`);
+  const plan = withWeights(withDataDir(b.plan, o.dataDir ? resolve(o.dataDir) : undefined, what, b.needs), o.weights ? resolve(o.weights) : undefined, what, b.needsWeights);
   if (plan.seeds.some((s) => plan.selectionSeeds.includes(s))) throw new SamgpuError(`study ${study.name}: selection seeds must differ from the reported seeds`);
   const dir = o.dir ? resolve(o.dir) : studyDir(study, budget);
   const t0 = performance.now();
@@ -182,7 +186,7 @@ export async function runStudy(study: Study, o: StudyRunOptions = {}): Promise<S
     study: study.name,
     title: study.title,
     budget,
-    command: o.command ?? `samgpu study ${study.name}${budget === study.defaultBudget ? '' : ` --budget ${budget}`}${b.needs ? ' --data-dir DIR' : ''}`,
+    command: o.command ?? `samgpu study ${study.name}${budget === study.defaultBudget ? '' : ` --budget ${budget}`}${b.needs ? ' --data-dir DIR' : ''}${b.needsWeights ? ' --weights FILE' : ''}`,
     adapter: rt?.gpu.describe() ?? 'unknown',
     finished: clock?.finished ?? new Date().toISOString(),
     /** Seconds the reported runs took (each run's own clock), and the sweep's wall time (see sweepClock). */

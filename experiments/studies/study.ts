@@ -35,23 +35,37 @@ export interface Budget {
    * equal to DATA_DIR (at any depth) are replaced by the folder given with `--data-dir`.
    */
   needs?: string;
+  /** What `--weights` must be, for budgets whose runs start from pretrained weights (parameters equal to WEIGHTS). */
+  needsWeights?: string;
 }
 
 /** Stands for the user's `--data-dir` in a budget's arm parameters (see Budget.needs). */
 export const DATA_DIR = '<data-dir>';
+/** Stands for the user's `--weights` (pretrained weights, a safetensors file) in a budget's parameters. */
+export const WEIGHTS = '<weights>';
 
-/** The plan with every DATA_DIR parameter replaced by `dir` (an error naming what is needed when absent). */
-export function withDataDir(plan: Plan, dir: string | undefined, what: string, needs = 'the datasets'): Plan {
-  const uses = (v: unknown): boolean => v === DATA_DIR || (!!v && typeof v === 'object' && Object.values(v).some(uses));
+/** The plan with every `placeholder` parameter (at any depth) replaced by `value`; `missing` is the error when it is needed and not given. */
+function substitute(plan: Plan, placeholder: string, value: string | undefined, missing: () => string): Plan {
+  const uses = (v: unknown): boolean => v === placeholder || (!!v && typeof v === 'object' && Object.values(v).some(uses));
   if (!plan.arms.some((a) => uses(a.params)) && !uses(plan.base)) return plan;
-  if (!dir) throw new SamgpuError(`${what} reads real datasets (nothing is downloaded): give --data-dir DIR, a folder holding ${needs}`);
+  if (!value) throw new SamgpuError(missing());
   const sub = (v: unknown): unknown => {
-    if (v === DATA_DIR) return dir;
+    if (v === placeholder) return value;
     if (Array.isArray(v)) return v.map(sub);
     if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, sub(x)]));
     return v;
   };
   return { ...plan, base: sub(plan.base) as Record<string, unknown>, arms: plan.arms.map((a) => ({ ...a, params: sub(a.params) as Record<string, unknown> })) };
+}
+
+/** The plan with every DATA_DIR parameter replaced by `dir` (an error naming what is needed when absent). */
+export function withDataDir(plan: Plan, dir: string | undefined, what: string, needs = 'the datasets'): Plan {
+  return substitute(plan, DATA_DIR, dir, () => `${what} reads real datasets (nothing is downloaded): give --data-dir DIR, a folder holding ${needs}`);
+}
+
+/** The plan with every WEIGHTS parameter replaced by `file` (an error naming what is needed when absent). */
+export function withWeights(plan: Plan, file: string | undefined, what: string, needs = 'pretrained weights'): Plan {
+  return substitute(plan, WEIGHTS, file, () => `${what} starts from pretrained weights (nothing is downloaded): give --weights FILE, ${needs}`);
 }
 
 export interface Question {
