@@ -38,56 +38,49 @@ interface Recipe {
 
 const PROBE = (every: number) => ({ representation: 'penultimate', every, rank: true });
 
-/** Chang & Khanna's data: the parity is the label; the linear coordinate is an unlabelled bit in training. */
-function parityOnly(r: Recipe): TimedSetting {
+/** What differs between the settings; each reads five checkpoints of training (plain gradient steps, no weight decay). */
+interface SettingSpec extends Pick<TimedSetting, 'id' | 'label' | 'features' | 'note'> {
+  dataset: TimedSetting['config']['dataset'];
+  model: Record<string, unknown>;
+  lr: number;
+}
+
+function timed(r: Recipe, s: SettingSpec): TimedSetting {
   const every = Math.max(1, Math.round(r.epochs / 5));
   return {
-    id: 'ck-parity', label: 'Chang & Khanna parity (MLP, 120 units)', classes: 2,
-    features: [{ id: 'linear', name: 'linear coordinate' }, { id: 'parity', name: '2-bit parity' }],
-    grid: r.grid, epochs: r.epochs, every,
-    note: 'their data: y = x₁₅·x₁₆ of 30 ±1 inputs, the linear coordinate independent of y in training (trainCorrelation 0.5), n = 100, batch 10, lr 0.1 without momentum (their recipe); cross-entropy on two outputs where they use squared loss on one',
+    id: s.id, label: s.label, classes: 2, features: s.features, grid: r.grid, epochs: r.epochs, every, note: s.note,
     config: {
-      dataset: { name: 'parity', options: { trainCorrelation: 0.5, ...(r.sizes ? { sizes: r.sizes } : {}) } },
-      model: { name: 'mlp', units: 60 },
-      optimizer: { lr: 0.1, momentum: 0, weightDecay: 0 },
+      dataset: s.dataset, model: s.model, optimizer: { lr: s.lr, momentum: 0, weightDecay: 0 },
       epochs: r.epochs, batchSize: r.batchSize, probe: PROBE(every), importance: { examples: 0, every: 1 },
     },
   };
 }
+
+const PARITY_FEATURES = [{ id: 'linear', name: 'linear coordinate' }, { id: 'parity', name: '2-bit parity' }];
+
+/** Chang & Khanna's data: the parity is the label; the linear coordinate is an unlabelled bit in training. */
+const parityOnly = (r: Recipe) => timed(r, {
+  id: 'ck-parity', label: 'Chang & Khanna parity (MLP, 120 units)', features: PARITY_FEATURES,
+  note: 'their data: y = x₁₅·x₁₆ of 30 ±1 inputs, the linear coordinate independent of y in training (trainCorrelation 0.5), n = 100, batch 10, lr 0.1 without momentum (their recipe); cross-entropy on two outputs where they use squared loss on one',
+  dataset: { name: 'parity', options: { trainCorrelation: 0.5, ...(r.sizes ? { sizes: r.sizes } : {}) } },
+  model: { name: 'mlp', units: 60 }, lr: 0.1,
+});
 
 /** The parity competing with a coherent linear coordinate that carries the label on 90% of training. */
-function parityCompete(r: Recipe): TimedSetting {
-  const every = Math.max(1, Math.round(r.epochs / 5));
-  return {
-    id: 'parity-linear', label: 'parity vs linear coordinate (MLP, 120 units)', classes: 2,
-    features: [{ id: 'linear', name: 'linear coordinate' }, { id: 'parity', name: '2-bit parity' }],
-    grid: r.grid, epochs: r.epochs, every,
-    note: 'the simple, coherent linear coordinate agrees with the label on 90% of the training examples, the parity on all: simplicity bias is relying on the linear coordinate and memorizing the rest',
-    config: {
-      dataset: { name: 'parity', options: { trainCorrelation: 0.9, sizes: r.sizes ?? { train: 400 } } },
-      model: { name: 'mlp', units: 60 },
-      optimizer: { lr: 0.1, momentum: 0, weightDecay: 0 },
-      epochs: r.epochs, batchSize: r.batchSize, probe: PROBE(every), importance: { examples: 0, every: 1 },
-    },
-  };
-}
+const parityCompete = (r: Recipe) => timed(r, {
+  id: 'parity-linear', label: 'parity vs linear coordinate (MLP, 120 units)', features: PARITY_FEATURES,
+  note: 'the simple, coherent linear coordinate agrees with the label on 90% of the training examples, the parity on all: simplicity bias is relying on the linear coordinate and memorizing the rest',
+  dataset: { name: 'parity', options: { trainCorrelation: 0.9, sizes: r.sizes ?? { train: 400 } } },
+  model: { name: 'mlp', units: 60 }, lr: 0.1,
+});
 
 /** The paper's toy, as in the ρ study (branch net without biases, gradient descent at lr 0.5). */
-function toy(r: Recipe): TimedSetting {
-  const every = Math.max(1, Math.round(r.epochs / 5));
-  return {
-    id: 'toy', label: 'the paper\'s toy (branch net)', classes: 2,
-    features: [{ id: 'easy', name: 'easy toy feature' }, { id: 'hard', name: 'hard toy feature' }],
-    grid: r.grid, epochs: r.epochs, every,
-    note: 'Springer et al.\'s two-feature toy, where the paper finds SAM learning the hard feature better',
-    config: {
-      dataset: { name: 'toy', ...(r.sizes ? { options: { sizes: r.sizes } } : {}) },
-      model: { name: 'branch', units: 16, bias: false },
-      optimizer: { lr: 0.5, momentum: 0, weightDecay: 0 },
-      epochs: r.epochs, batchSize: r.batchSize, probe: PROBE(every), importance: { examples: 0, every: 1 },
-    },
-  };
-}
+const toy = (r: Recipe) => timed(r, {
+  id: 'toy', label: 'the paper\'s toy (branch net)', features: [{ id: 'easy', name: 'easy toy feature' }, { id: 'hard', name: 'hard toy feature' }],
+  note: 'Springer et al.\'s two-feature toy, where the paper finds SAM learning the hard feature better',
+  dataset: { name: 'toy', ...(r.sizes ? { options: { sizes: r.sizes } } : {}) },
+  model: { name: 'branch', units: 16, bias: false }, lr: 0.5,
+});
 
 const SETTINGS: Record<string, TimedSetting[]> = {};
 
