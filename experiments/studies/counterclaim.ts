@@ -117,7 +117,7 @@ export const counterclaim: Study = {
       ], [0, 1]),
     },
     default: {
-      description: 'Chang & Khanna\'s parity (n = 100, 50 epochs of batch 10), the parity beside a 90%-correlated linear coordinate (n = 400, 20 epochs of batch 20) and the paper\'s toy (60 epochs of batch 100); SGD and SAM at ρ 0.02, 0.05, 0.1, 0.2; probes and ranks at 5 points; 5 paired seeds: 75 runs of 7–20 s each when measured alone (toy 7 s, parity 14–20 s, probes included), about 12 min with --backend local --jobs 2 on 2 otherwise idle CPU cores; longer when the cores are shared',
+      description: 'Chang & Khanna\'s parity (n = 100, 50 epochs of batch 10), the parity beside a 90%-correlated linear coordinate (n = 400, 20 epochs of batch 20) and the paper\'s toy (60 epochs of batch 100); SGD and SAM at ρ 0.02, 0.05, 0.1, 0.2; probes and ranks at 5 points; 5 paired seeds: 75 runs, measured at 8.2 min here with --backend local --jobs 2 (2 CPU cores, 13 CPU-minutes of runs)',
       plan: plan('default', [
         parityOnly({ epochs: 50, batchSize: 10, grid: GRID }),
         parityCompete({ epochs: 20, batchSize: 20, grid: GRID }),

@@ -27,6 +27,7 @@ body { font-family: Helvetica, Arial, sans-serif; margin: 2em auto; max-width: 1
 table { border-collapse: collapse; margin: 1em 0; font-size: 14px; }
 th, td { border: 1px solid #ccc; padding: 4px 8px; text-align: right; vertical-align: top; }
 th { background: #f3f3f3; } td.l, th.l { text-align: left; } td.num { white-space: nowrap; }
+th.q { background: #e8eef6; font-weight: normal; font-style: italic; }
 figure { display: inline-block; margin: 0.5em; max-width: 100%; } figure svg { max-width: 100%; height: auto; }
 figcaption { font-size: 12px; color: #666; max-width: 760px; }
 .detail { color: #555; font-size: 14px; } h2 { border-bottom: 1px solid #ddd; padding-bottom: 4px; }
@@ -38,10 +39,17 @@ const verdictCell = (f: Finding) => {
   return `<td class="l verdict" style="color:${VERDICT_COLORS[v]}">${v}</td>`;
 };
 
+/** The findings under their questions (in the study's order), one row per claim. */
 export function findingsTable(findings: Finding[], questions: { id: string; text: string }[]): string {
-  const q = new Map(questions.map((x) => [x.id, x.text]));
-  return `<table><thead><tr><th class="l">question</th><th class="l">claim</th><th class="l">statistic (per-seed differences)</th><th>mean [95% interval], n</th><th class="l">verdict</th></tr></thead><tbody>
-${findings.map((f) => `<tr><td class="l">${escapeXml(q.get(f.question) ?? f.question)}</td><td class="l">${escapeXml(f.claim)}${f.note ? `<div class="detail">${escapeXml(f.note)}</div>` : ''}</td><td class="l">${escapeXml(f.statistic)}</td><td class="num">${escapeXml(formatInterval({ ...f, sd: NaN, level: 0.95 }))}</td>${verdictCell(f)}</tr>`).join('\n')}
+  const known = new Set(questions.map((x) => x.id));
+  const groups = [...questions, ...[...new Set(findings.map((f) => f.question))].filter((id) => !known.has(id)).map((id) => ({ id, text: id }))];
+  const row = (f: Finding) => `<tr><td class="l">${escapeXml(f.claim)}${f.note ? `<div class="detail">${escapeXml(f.note)}</div>` : ''}</td><td class="l">${escapeXml(f.statistic)}</td><td class="num">${escapeXml(formatInterval({ ...f, sd: NaN, level: 0.95 }))}</td>${verdictCell(f)}</tr>`;
+  const body = groups.flatMap((g) => {
+    const rows = findings.filter((f) => f.question === g.id);
+    return rows.length ? [`<tr><th class="l q" colspan="4">${escapeXml(g.text)}</th></tr>`, ...rows.map(row)] : [];
+  });
+  return `<table><thead><tr><th class="l">claim</th><th class="l">statistic (per-seed differences)</th><th>mean [95% interval], n</th><th class="l">verdict</th></tr></thead><tbody>
+${body.join('\n')}
 </tbody></table>`;
 }
 
