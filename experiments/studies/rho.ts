@@ -136,9 +136,13 @@ function analyzeSetting(ctx: StudyContext, s: RhoSetting, findings: Finding[]): 
     const all = acc.seeds.map((_, i) => i);
     const best = s.grid[argmax(columnMeans(acc.rows, all))];
     const cleanest = s.grid[argmin(columnMeans(err.rows, all))];
-    findings.push(bootstrapFinding('argmax', `The hard feature's probe error is lowest at a larger ρ than the one that maximizes in-distribution accuracy (${tag})`,
+    // a flat curve (the toy's in-distribution accuracy is 1 at every ρ) has no maximizer: the
+    // steps would count from the tie-break, so no verdict
+    const flat = acc.rows.every((row) => row.every((v) => v === acc.rows[0][0]));
+    const finding = bootstrapFinding('argmax', `The hard feature's probe error is lowest at a larger ρ than the one that maximizes in-distribution accuracy (${tag})`,
       `grid steps from argmax-ρ of in-distribution accuracy to argmin-ρ of hard-feature probe error (grid ${s.grid.join(', ')}); 95% bootstrap interval over seeds`, 'positive', b, perSeed,
-      `over the seed means, in-distribution accuracy peaks at ρ = ${best} and the hard feature's probe error is lowest at ρ = ${cleanest}; ${b.resamples} resamples, ties to the smaller ρ`));
+      `over the seed means, in-distribution accuracy peaks at ρ = ${best} and the hard feature's probe error is lowest at ρ = ${cleanest}; ${b.resamples} resamples, ties to the smaller ρ`);
+    findings.push(flat ? { ...finding, verdict: 'inconclusive', note: `in-distribution accuracy is ${acc.rows[0][0].toFixed(3)} at every ρ and seed: no ρ maximizes it, so the steps count from the tie-break (ρ = ${s.grid[0]}); the hard feature's probe error is lowest at ρ = ${cleanest}` } : finding);
   }
   // 2. where in-distribution accuracy falls, and 3. feature quality along ρ
   for (const rho of s.grid.slice(1)) {
