@@ -11,7 +11,9 @@
 import { Rng } from '../../engine/random.ts';
 import { SamgpuError } from '../../engine/device/errors.ts';
 import type { TwoFeatureSplit } from '../data/types.ts';
-import { extractFeatures, standardize, type FeatureExtractor } from '../probe/feature-probes.ts';
+import { balanceWithin, extractFeatures, standardize, type FeatureExtractor } from '../probe/feature-probes.ts';
+
+export { balanceWithin };
 import { fistaL1Logistic } from '../probe/l1.ts';
 import { logisticPredict } from '../probe/lbfgs.ts';
 import { groupAccuracy, inDistributionAccuracy } from '../runner/evaluate.ts';
@@ -35,26 +37,6 @@ export interface DfrResult {
   converged: boolean;
 }
 
-/** Indices of `idx` with every group equally represented (each subsampled to the smallest, in `rng`'s order). */
-export function balanceWithin(idx: ArrayLike<number>, group: Int32Array, rng: Rng): number[] {
-  const by = new Map<number, number[]>();
-  for (let i = 0; i < idx.length; i++) {
-    const g = group[idx[i]];
-    if (!by.has(g)) by.set(g, []);
-    by.get(g)!.push(idx[i]);
-  }
-  const k = Math.min(...[...by.values()].map((l) => l.length));
-  const out: number[] = [];
-  for (const g of [...by.keys()].sort((a, b) => a - b)) {
-    const l = by.get(g)!;
-    for (let i = l.length - 1; i > 0; i--) {
-      const j = Math.floor(rng.next() * (i + 1));
-      [l[i], l[j]] = [l[j], l[i]];
-    }
-    out.push(...l.slice(0, k));
-  }
-  return out;
-}
 
 const rowsOf = (z: Float64Array, p: number, idx: number[]) => {
   const out = new Float64Array(idx.length * p);

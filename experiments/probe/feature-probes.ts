@@ -36,13 +36,13 @@ export function extractFeatures(model: FeatureExtractor, split: TwoFeatureSplit,
   return out;
 }
 
-/** Indices with every (easy, hard) group equally represented: each subsampled to the smallest. */
-export function balancedIndices(split: TwoFeatureSplit, rng: Rng, maxPerGroup = 0): number[] {
+/** Indices of `idx` with every group equally represented: each subsampled to the smallest (at most `maxPerGroup` when > 0), in `rng`'s order. */
+export function balanceWithin(idx: ArrayLike<number>, group: Int32Array, rng: Rng, maxPerGroup = 0): number[] {
   const groups = new Map<number, number[]>();
-  for (let i = 0; i < split.n; i++) {
-    const g = split.group[i];
+  for (let i = 0; i < idx.length; i++) {
+    const g = group[idx[i]];
     if (!groups.has(g)) groups.set(g, []);
-    groups.get(g)!.push(i);
+    groups.get(g)!.push(idx[i]);
   }
   let k = Math.min(...[...groups.values()].map((l) => l.length));
   if (maxPerGroup > 0) k = Math.min(k, maxPerGroup);
@@ -56,6 +56,11 @@ export function balancedIndices(split: TwoFeatureSplit, rng: Rng, maxPerGroup = 
     out.push(...l.slice(0, k));
   }
   return out;
+}
+
+/** Indices with every (easy, hard) group equally represented: each subsampled to the smallest. */
+export function balancedIndices(split: TwoFeatureSplit, rng: Rng, maxPerGroup = 0): number[] {
+  return balanceWithin(Int32Array.from({ length: split.n }, (_, i) => i), split.group, rng, maxPerGroup);
 }
 
 /** L2 strengths tried by default: 10^−4 … 10 in half decades, so the choice is interior. */

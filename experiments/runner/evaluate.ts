@@ -32,36 +32,30 @@ export function gather(split: TwoFeatureSplit, idx: ArrayLike<number>, from: num
   return { x: tensor(xs, [to - from, c, h, w]), y: tensor(ys, [to - from]) };
 }
 
-/** Predicted task labels of a whole split (eval mode). */
-export async function predict(model: Module & { features(x: Tensor): Tensor }, split: TwoFeatureSplit, batch = 256): Promise<Float32Array> {
+/** A whole split through the model in eval mode, `head` applied to each batch's logits, read back. */
+async function forwardSplit(model: Module, split: TwoFeatureSplit, head: (logits: Tensor) => Tensor, batch: number): Promise<Float32Array> {
   model.eval();
   const all = Int32Array.from({ length: split.n }, (_, i) => i);
   const parts: Tensor[] = [];
   for (let s = 0; s < split.n; s += batch) {
     const e = Math.min(split.n, s + batch);
-    parts.push(keep(noGrad(() => scope(() => argmax(model.forward(gather(split, all, s, e).x), -1)))));
-  }
-  const joined = parts.length === 1 ? parts[0] : noGrad(() => concat(parts, 0));
-  const out = await joined.read();
-  for (const p of parts) p.dispose();
-  joined.dispose();
-  return out;
-}
-
-/** Logits [n, classes] of a whole split (eval mode), read back: what JTT and USEFUL identify examples by. */
-export async function trainLogits(model: Module & { features(x: Tensor): Tensor }, split: TwoFeatureSplit, batch = 256): Promise<Float32Array> {
-  model.eval();
-  const all = Int32Array.from({ length: split.n }, (_, i) => i);
-  const parts: Tensor[] = [];
-  for (let s = 0; s < split.n; s += batch) {
-    const e = Math.min(split.n, s + batch);
-    parts.push(keep(noGrad(() => scope(() => model.forward(gather(split, all, s, e).x)))));
+    parts.push(keep(noGrad(() => scope(() => head(model.forward(gather(split, all, s, e).x))))));
   }
   const joined = parts.length === 1 ? parts[0] : noGrad(() => concat(parts, 0));
   const out = await joined.read();
   for (const p of parts) p.dispose();
   if (parts.length > 1) joined.dispose();
   return out;
+}
+
+/** Predicted task labels of a whole split (eval mode). */
+export function predict(model: Module & { features(x: Tensor): Tensor }, split: TwoFeatureSplit, batch = 256): Promise<Float32Array> {
+  return forwardSplit(model, split, (logits) => argmax(logits, -1), batch);
+}
+
+/** Logits [n, classes] of a whole split (eval mode), read back: what JTT and USEFUL identify examples by. */
+export function trainLogits(model: Module & { features(x: Tensor): Tensor }, split: TwoFeatureSplit, batch = 256): Promise<Float32Array> {
+  return forwardSplit(model, split, (logits) => logits, batch);
 }
 
 export function groupAccuracy(split: TwoFeatureSplit, pred: Float32Array): { acc: number; groups: Record<string, number>; worst: number } {
