@@ -211,6 +211,13 @@ describe('studies', () => {
           assert.ok(f.findings.some((x: { claim: string; note?: string }) => x.claim.startsWith('The hard feature\'s probe error is lowest at a larger ρ') && /resamples|no ρ maximizes it/.test(x.note ?? '')));
           // a flat in-distribution curve (the toy's accuracy of 1 at every ρ) gets no verdict from the tie-break
           for (const x of f.findings.filter((y: { question: string; note?: string }) => y.question === 'argmax' && /no ρ maximizes it/.test(y.note ?? ''))) assert.equal(x.verdict, 'inconclusive');
+          // only SGD probes the untrained network; the page shows it as every arm's reference
+          const sam = JSON.parse(readFileSync(join(runDirOf(join(dir, 'main'), 'toy_rho-0.1_seed-0')!, 'final.json'), 'utf8')) as FinalResult;
+          const sgd = JSON.parse(readFileSync(join(runDirOf(join(dir, 'main'), 'toy_rho-0_seed-0')!, 'final.json'), 'utf8')) as FinalResult;
+          assert.equal(sam.untrainedProbes, undefined);
+          assert.ok(sgd.untrainedProbes!.hard.error >= 0);
+          assert.match(html, /untrained network \(same seeds\)/);
+          assert.match(html, /untrained: hard feature/);
         } else {
           // probes and ranks over training: epoch 1 of 2 in the run, both epochs in the findings
           const final = JSON.parse(readFileSync(join(runDirOf(join(dir, 'main'), 'parity-linear_sam-0.1_seed-1')!, 'final.json'), 'utf8')) as FinalResult;

@@ -10,6 +10,7 @@ import { minimumDetectableEffect, seedsForPower } from '../stats/power.ts';
 import type { Finding, Plan, Study, StudyContext, StudyResult } from './study.ts';
 import { headlineSections } from './headline-page.ts';
 import { estimate, toFinding } from './findings.ts';
+import { shareUntrained } from './settings.ts';
 
 /** The effect the powered budget is sized to detect: one point of hard-feature probe error. */
 export const TARGET_EFFECT = 0.01;
@@ -125,15 +126,7 @@ export function powerNote(c: Claim): string {
   return `sd of the per-seed differences ${k.sd.toFixed(4)}: with n = ${k.n} the smallest effect detected with 80% power is ${mde.toFixed(4)}; a ${TARGET_EFFECT} effect needs ${Number.isFinite(need) ? need : 'more than 10,000'} seeds`;
 }
 
-/**
- * Every arm's untrained reference from the SGD run of the same seed where the arm did not probe
- * its own: the initialization depends on the seed alone (and the probe splits on the seed and
- * the validation split, which the oracle's training data does not change).
- */
-export function shareUntrained(runs: Map<string, FinalResult[]>): Map<string, FinalResult[]> {
-  const bySeed = new Map((runs.get('sgd') ?? []).filter((r) => r.untrainedProbes).map((r) => [r.config.seed, r.untrainedProbes!]));
-  return new Map([...runs].map(([arm, rs]) => [arm, rs.map((r) => (r.untrainedProbes || !bySeed.has(r.config.seed) ? r : { ...r, untrainedProbes: bySeed.get(r.config.seed) }))]));
-}
+export { shareUntrained };
 
 function analyze(input: StudyContext): StudyResult {
   const ctx = { ...input, runs: shareUntrained(input.runs) };

@@ -39,13 +39,20 @@ export function rhoSections(ctx: StudyContext, settings: RhoSetting[], findings:
       ...s.warm.map((rho) => ({ label: `SAM ρ = ${rho}, warm-up`, variant: `warm-${rho}`, rho, kind: 'warm' as const })),
     ];
     const rows = arms.map((a) => ({ ...a, runs: runsOf(ctx, s, a.variant) })).filter((a) => a.runs.length);
+    // the floor of "learned": the same seeds' untrained network (probed once per seed, by SGD's run)
+    const sgdRuns = runsOf(ctx, s, rhoVariant(0));
+    const untrained: Record<string, Metric> = { 'easy probe error': METRICS.untrainedEasyError, 'hard probe error': METRICS.untrainedHardError };
+    const untrainedRow = sgdRuns.some((r) => r.untrainedProbes) ? `\n<tr><td class="l">untrained network (same seeds)</td><td>${sgdRuns.length}</td>${metrics.map(([n]) => {
+      const b = untrained[n] ? meanBand(sgdRuns, untrained[n]) : null;
+      return `<td class="num">${b && b.n ? `${fmt(b.mean)}${b.n > 1 ? ` ± ${fmt((b.hi - b.lo) / 2)}` : ''}` : '–'}</td>`;
+    }).join('')}</tr>` : '';
     sections.push(`<h2>${escapeXml(s.label)}</h2>
 <p class="detail">Mean ± 95% interval half-width over seeds. In-distribution accuracy weights the test split's groups by their training frequency; the probe errors are on the decorrelated test split; stall: leading epochs whose mean training loss stays at ≥ 95% of ln ${s.classes} (chance). Warm-up: ρ rises linearly from 0 over ${s.warmupEpochs} epoch(s).</p>
 <table><thead><tr><th class="l">arm</th><th>n</th>${metrics.map(([n]) => `<th>${escapeXml(n)}</th>`).join('')}</tr></thead><tbody>
 ${rows.map((a) => `<tr><td class="l">${escapeXml(a.label)}</td><td>${a.runs.length}</td>${metrics.map(([, m]) => {
       const b = meanBand(a.runs, m);
       return `<td class="num">${fmt(b.mean)}${b.n > 1 ? ` ± ${fmt((b.hi - b.lo) / 2)}` : ''}</td>`;
-    }).join('')}</tr>`).join('\n')}
+    }).join('')}</tr>`).join('\n')}${untrainedRow}
 </tbody></table>`);
     const curve = (name: string, color: string, kind: 'sam' | 'lsam' | 'warm', m: Metric, dash?: string): Series | null => {
       const pts = rows.filter((a) => a.kind === kind).map((a) => [x(a.rho), meanBand(a.runs, m)] as const).filter(([, b]) => b.n);
@@ -58,13 +65,18 @@ ${rows.map((a) => `<tr><td class="l">${escapeXml(a.label)}</td><td>${a.runs.leng
     };
     const acc = [['in-distribution', '#1f77b4', METRICS.inDistAcc], ['decorrelated test', '#ff7f0e', METRICS.testAcc], ['worst group', '#d62728', METRICS.worstGroupAcc]] as const;
     const err = [['easy feature', '#2ca02c', METRICS.easyError], ['hard feature', '#9467bd', METRICS.hardError]] as const;
+    const xs = rows.map((a) => x(a.rho));
+    const flat = (name: string, dash: string, m: Metric): Series | null => {
+      const b = meanBand(sgdRuns, m);
+      return b.n ? { name, color: ARM_COLORS.untrained, dash, points: [[Math.min(...xs), b.mean], [Math.max(...xs), b.mean]] } : null;
+    };
     const figs = [
       chart(`rho-${s.id}-accuracy.svg`, 'accuracy', 'accuracy (test)', [...acc.map(([n, c, m]) => curve(`SAM: ${n}`, c, 'sam', m)), ...acc.map(([n, c, m]) => curve(`warm-up: ${n}`, c, 'warm', m, '6 4')), ...acc.map(([n, c, m]) => curve(`LSAM: ${n}`, c, 'lsam', m, '2 3'))]),
-      chart(`rho-${s.id}-probes.svg`, 'probe error per feature', 'probe error (test)', [...err.map(([n, c, m]) => curve(`SAM: ${n}`, c, 'sam', m)), ...err.map(([n, c, m]) => curve(`warm-up: ${n}`, c, 'warm', m, '6 4')), ...err.map(([n, c, m]) => curve(`LSAM: ${n}`, c, 'lsam', m, '2 3'))]),
+      chart(`rho-${s.id}-probes.svg`, 'probe error per feature', 'probe error (test)', [...err.map(([n, c, m]) => curve(`SAM: ${n}`, c, 'sam', m)), ...err.map(([n, c, m]) => curve(`warm-up: ${n}`, c, 'warm', m, '6 4')), ...err.map(([n, c, m]) => curve(`LSAM: ${n}`, c, 'lsam', m, '2 3')), flat('untrained: easy feature', LINE.reference, METRICS.untrainedEasyError), flat('untrained: hard feature', '8 4', METRICS.untrainedHardError)]),
       chart(`rho-${s.id}-gini.svg`, 'Gini of the importance weights, last checkpoint', 'Gini (0 = uniform)', [curve('SAM λ (θ)', ARM_COLORS.sam, 'sam', METRICS.giniFinal), curve('SAM λ̃ (θ̃)', ARM_COLORS.sam, 'sam', METRICS.giniPhantomFinal, LINE.phantom), curve('LSAM λ̃ (θ̃)', ARM_COLORS.lsam, 'lsam', METRICS.giniPhantomFinal, LINE.phantom)]),
       chart(`rho-${s.id}-stall.svg`, 'stall at chance loss', 'leading epochs at chance loss', [curve('SAM', ARM_COLORS.sam, 'sam', stall), curve('SAM with warm-up', ARM_COLORS.sam, 'warm', stall, '3 2'), curve('LSAM', ARM_COLORS.lsam, 'lsam', stall)]),
     ];
-    sections.push(`${figs.join('\n')}<p class="detail">Lines: means over seeds; bands: 95% intervals of the mean. Solid: SAM over the grid (ρ = 0 is SGD); dashed: with the warm-up; dotted: LSAM.</p>`);
+    sections.push(`${figs.join('\n')}<p class="detail">Lines: means over seeds; bands: 95% intervals of the mean. Solid: SAM over the grid (ρ = 0 is SGD); dashed: with the warm-up; dotted: LSAM; grey flat lines on the probe chart: the same seeds' untrained network (dotted easy, long dashes hard).</p>`);
     // training curves: the stall shows as flat loss
     const lc: Series[] = rows.filter((a) => a.kind !== 'lsam').map((a, i) => {
       const n = Math.min(...a.runs.map((r: FinalResult) => r.metrics.length));

@@ -9,7 +9,7 @@
 import { argmax, argmin, bootstrap, columnMeans } from '../stats/bootstrap.ts';
 import { pairedClaim, stallEpochs, METRICS, type Metric } from './compare.ts';
 import { bootstrapFinding, toFinding } from './findings.ts';
-import { rhoVariant, runsOf, settingArm, type RhoSetting, type Setting, type Variant } from './settings.ts';
+import { armId, rhoVariant, runsOf, settingArm, shareUntrained, type RhoSetting, type Setting, type Variant } from './settings.ts';
 import { DATA_DIR, type Finding, type Plan, type Study, type StudyContext, type StudyResult } from './study.ts';
 import { rhoSections } from './rho-page.ts';
 
@@ -19,11 +19,15 @@ export const RHO_GRID = [0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1];
 
 const range = (from: number, n: number) => Array.from({ length: n }, (_, i) => from + i);
 
+// Only SGD (ρ = 0) probes the untrained network: the initialization is the seed's, so its probe
+// is every arm's reference (shared in the analysis), and the other arms skip a probe per run.
+const shared = { probe: { untrained: false } };
+
 function variants(s: RhoSetting): Variant[] {
   return [
-    ...s.grid.map((rho) => ({ id: rhoVariant(rho), label: rho === 0 ? 'SGD (ρ = 0)' : `SAM ρ = ${rho}`, optimizer: rho === 0 ? { name: 'sgd', rho: 0 } : { name: 'sam', rho } })),
-    ...s.lsam.map((rho) => ({ id: `lsam-${rho}`, label: `LSAM ρ = ${rho}`, optimizer: { name: 'lsam', rho } })),
-    ...s.warm.map((rho) => ({ id: `warm-${rho}`, label: `SAM ρ = ${rho}, ${s.warmupEpochs}-epoch warm-up`, optimizer: { name: 'sam', rho, rhoWarmup: s.warmupEpochs } })),
+    ...s.grid.map((rho) => ({ id: rhoVariant(rho), label: rho === 0 ? 'SGD (ρ = 0)' : `SAM ρ = ${rho}`, optimizer: rho === 0 ? { name: 'sgd', rho: 0 } : { name: 'sam', rho }, ...(rho === 0 ? {} : shared) })),
+    ...s.lsam.map((rho) => ({ id: `lsam-${rho}`, label: `LSAM ρ = ${rho}`, optimizer: { name: 'lsam', rho }, ...shared })),
+    ...s.warm.map((rho) => ({ id: `warm-${rho}`, label: `SAM ρ = ${rho}, ${s.warmupEpochs}-epoch warm-up`, optimizer: { name: 'sam', rho, rhoWarmup: s.warmupEpochs }, ...shared })),
   ];
 }
 
@@ -95,7 +99,7 @@ export const rho: Study = {
       description: 'the embedded default: the toy (60 epochs of minibatch gradient descent, LSAM at ρ 2, a 12-epoch warm-up at ρ 1) and FMNIST-MNIST (the headline\'s small protocol on 800 training dominoes: 3 epochs of batch 64, λ/λ̃ on 512 examples before and after training, a 1-epoch warm-up at ρ 1) over the whole ρ grid, 5 paired seeds. Measured here with --backend local --jobs 2: 69 min of sweep time (2.2 CPU-hours of runs), its first 31 min beside other work on the same 2 cores; the cells\' times on the idle machine add up to about 60 min',
       plan: plan('default', [
         toy({ epochs: 60, batchSize: 100, lsam: [2], warm: [1] }),
-        fmnist({ epochs: 3, batchSize: 64, warm: [1], warmupEpochs: 1, importance: { examples: 512, every: 3 } }, { train: 800, val: 600, test: 800 }),
+        fmnist({ epochs: 3, batchSize: 64, warm: [1], warmupEpochs: 1, importance: { examples: 512, every: 3 } }, { train: 640, val: 600, test: 800 }),
       ], range(0, 5)),
     },
     powered: {
@@ -169,8 +173,11 @@ function analyzeSetting(ctx: StudyContext, s: RhoSetting, findings: Finding[]): 
   }
 }
 
-function analyze(ctx: StudyContext): StudyResult {
-  const settings = SETTINGS[ctx.budget] ?? [];
+function analyze(input: StudyContext): StudyResult {
+  const settings = SETTINGS[input.budget] ?? [];
+  let runs = input.runs;
+  for (const s of settings) runs = shareUntrained(runs, armId(s, rhoVariant(0)), (arm) => arm.startsWith(`${s.id}_`));
+  const ctx = { ...input, runs };
   const findings: Finding[] = [];
   for (const s of settings) analyzeSetting(ctx, s, findings);
   const { sections, files, summary } = rhoSections(ctx, settings, findings);

@@ -26,6 +26,8 @@ export interface Variant {
   optimizer: Record<string, unknown>;
   /** Dataset options over the setting's (e.g. { alone: 'slab5' }). */
   datasetOptions?: Record<string, unknown>;
+  /** Probe fields over the setting's (e.g. { untrained: false } where another arm's seed gives the reference). */
+  probe?: Record<string, unknown>;
   /** Hyper-parameters chosen on the selection split (dotted field → candidates). */
   select?: Record<string, unknown[]>;
 }
@@ -53,9 +55,21 @@ export function settingArm(s: Setting, v: Variant): Arm {
       ...rest,
       dataset: { ...dataset, options: { ...dataset.options, ...v.datasetOptions } },
       optimizer: { ...optimizer, ...v.optimizer },
+      ...(v.probe ? { probe: { ...(rest.probe as Record<string, unknown> | undefined), ...v.probe } } : {}),
     },
     ...(v.select ? { select: v.select } : {}),
   };
+}
+
+/**
+ * Every arm's untrained reference from arm `from`'s run of the same seed, where the arm did not
+ * probe its own: the initialization depends on the seed alone (and the probe splits on the seed
+ * and the validation split), so one arm's untrained probe is every arm's. `within` limits which
+ * arms receive it (a study with several settings shares within each).
+ */
+export function shareUntrained(runs: Map<string, FinalResult[]>, from = 'sgd', within: (arm: string) => boolean = () => true): Map<string, FinalResult[]> {
+  const bySeed = new Map((runs.get(from) ?? []).filter((r) => r.untrainedProbes).map((r) => [r.config.seed, r.untrainedProbes!]));
+  return new Map([...runs].map(([arm, rs]) => [arm, !within(arm) ? rs : rs.map((r) => (r.untrainedProbes || !bySeed.has(r.config.seed) ? r : { ...r, untrainedProbes: bySeed.get(r.config.seed) }))]));
 }
 
 export const runsOf = (ctx: StudyContext, s: Setting, v: string): FinalResult[] => ctx.runs.get(armId(s, v)) ?? [];
