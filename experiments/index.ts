@@ -20,3 +20,14 @@ export * as toyModel from './toy/model.ts';
 export * as toyTrain from './toy/train.ts';
 export * as toySummary from './toy/summary.ts';
 export * as toyReport from './toy/report.ts';
+// the methods against simplicity bias, and the probes beyond the linear one
+export * as dfr from './methods/dfr.ts';
+export * as groupDro from './methods/group-dro.ts';
+export * as jtt from './methods/upsample.ts';
+export * as spectralDecoupling from './methods/spectral-decoupling.ts';
+export * as useful from './methods/useful.ts';
+export * as methodConfig from './methods/config.ts';
+export * as l1Probe from './probe/l1.ts';
+export * as featureRank from './probe/feature-rank.ts';
+// the studies (plans and their analyses; running them needs the Node entry's sweep)
+export * as studies from './studies/index.ts';

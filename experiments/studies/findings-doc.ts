@@ -12,6 +12,8 @@ export function findingsMarkdown(files: { path: string; findings: FindingsFile }
     'What the studies measured, regenerated from their `findings.json` files by `npm run study -- findings` (never edited by hand).',
     'Each statistic is a mean over seeds of per-seed paired differences with its 95% Student-t interval; a claim is *supported* when the',
     'interval excludes 0 on the side it predicts, *contradicted* when it excludes 0 on the other side, else *inconclusive* (always with fewer than 3 seeds).',
+    'Costs are measured where each study ran (the adapter named): the runs\' own clocks summed, and the sweep\'s wall time. No GPU has run the',
+    'bench yet (`bash bench/gpu.sh` measures the step times a GPU estimate would scale by), so no study states a GPU time.',
     '',
   ];
   const sorted = [...files].sort((a, b) => a.findings.study.localeCompare(b.findings.study) || a.findings.budget.localeCompare(b.findings.budget));
