@@ -179,6 +179,26 @@ describe('studies', () => {
     }
   });
 
+  it('the ρ study judges "the stall does not explain the fall" only where the warm-up removed the stall', () => {
+    const plan = rho.budgets.smoke.plan;
+    const chance = Math.log(2);
+    const mk = (seed: number, losses: number[], acc: number) => ({
+      config: { seed }, metrics: losses.map((l, i) => ({ epoch: i + 1, step: i + 1, trainLoss: l, valAcc: 0 })),
+      inDistAcc: acc, testAcc: 0.5, worstGroupAcc: 0, groupAcc: [], probes: { easy: { error: 0.1 }, hard: { error: 0.2 } }, seconds: 1,
+    }) as unknown as FinalResult;
+    const seeds = [0, 1, 2, 3];
+    const learns = (s: number) => mk(s, [0.3, 0.1, 0.05], 0.99);
+    const stalls = (s: number) => mk(s, [chance, chance, chance], 0.5 + 0.01 * s);
+    const runs = new Map(plan.arms.map((a) => [a.id, seeds.map((s) => (a.id === 'toy_rho-1' || a.id === 'toy_warm-1' ? stalls(s) : learns(s)))]));
+    const fallAfterWarmup = () => rho.analyze({ budget: 'smoke', plan, runs, selection: null }).findings.find((x) => x.claim.startsWith('Even with the warm-up, ρ = 1'))!;
+    // the warm-up still stalls: its fall says nothing about the stall
+    assert.equal(fallAfterWarmup().verdict, 'inconclusive');
+    assert.match(fallAfterWarmup().note ?? '', /did not remove the stall \(3\.0 leading epochs at chance against SGD's 0\.0\)/);
+    // the warm-up learns from the first epoch and accuracy still falls: supported
+    runs.set('toy_warm-1', seeds.map((s) => mk(s, [0.3, 0.1, 0.05], 0.9 - 0.01 * s)));
+    assert.equal(fallAfterWarmup().verdict, 'supported');
+  });
+
   for (const [study, questions] of [[features, ['gain', 'order', 'dispersion', 'gini', 'difficulty']], [rho, ['argmax', 'fall', 'quality', 'stall']], [counterclaim, ['time', 'reversal', 'balance', 'rank']]] as const) {
     it(`the ${study.name} study's smoke budget runs end to end: per-feature probes, findings for every question, the page`, async function () {
       this.timeout(600_000);
