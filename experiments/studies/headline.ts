@@ -106,7 +106,7 @@ export const headline: Study = {
       plan: plan({ sizes: DEFAULT_SIZES, epochs: 3, batchSize: 64, seeds: range(0, 10), selectionSeeds: [], select: false, importanceExamples: 512, importanceEvery: 3, untrainedEveryArm: false }),
     },
     seeds32: {
-      description: 'npm start\'s protocol on 32 paired seeds (about 90 minutes on a 2-core CPU): 80% power at a 1-point hard-feature effect for the spread seeds10 measured (sd of the paired differences 0.019)',
+      description: 'npm start\'s protocol on 32 paired seeds, sized for 80% power at a 1-point hard-feature effect from the spread seeds10 measured (sd 0.019). Measured here with --backend local --jobs 2: 77 min of sweep time (2.5 hours of the runs\' own clocks; seeds 0–9 are the same runs as seeds10\'s, copied: 50 min for the other 22). On 32 seeds the sd of the paired differences is 0.023, so it detects 1.2 points with 80% power; a 1-point effect needs 43 seeds',
       plan: plan({ sizes: DEFAULT_SIZES, epochs: 3, batchSize: 64, seeds: range(0, 32), selectionSeeds: [], select: false, importanceExamples: 512, importanceEvery: 3, untrainedEveryArm: false }),
     },
     powered: {
