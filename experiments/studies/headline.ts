@@ -126,8 +126,6 @@ export function powerNote(c: Claim): string {
   return `sd of the per-seed differences ${k.sd.toFixed(4)}: with n = ${k.n} the smallest effect detected with 80% power is ${mde.toFixed(4)}; a ${TARGET_EFFECT} effect needs ${Number.isFinite(need) ? need : 'more than 10,000'} seeds`;
 }
 
-export { shareUntrained };
-
 function analyze(input: StudyContext): StudyResult {
   const ctx = { ...input, runs: shareUntrained(input.runs) };
   const sgd = ctx.runs.get('sgd') ?? [];

@@ -9,6 +9,8 @@ import { meanBand, rhoVariant, runsOf, type RhoSetting } from './settings.ts';
 import type { Finding, StudyContext } from './study.ts';
 
 const fmt = (x: number, d = 3) => (Number.isFinite(x) ? x.toFixed(d) : '–');
+/** A table cell: the mean ± the 95% interval's half-width (just the mean for one run, – for none). */
+const bandCell = (b: { mean: number; lo: number; hi: number; n: number }) => `<td class="num">${b.n ? `${fmt(b.mean)}${b.n > 1 ? ` ± ${fmt((b.hi - b.lo) / 2)}` : ''}` : '–'}</td>`;
 
 /** The smallest ρ whose drop in in-distribution accuracy is supported, or null. */
 export function fallPoint(findings: Finding[], s: RhoSetting): number | null {
@@ -42,17 +44,11 @@ export function rhoSections(ctx: StudyContext, settings: RhoSetting[], findings:
     // the floor of "learned": the same seeds' untrained network (probed once per seed, by SGD's run)
     const sgdRuns = runsOf(ctx, s, rhoVariant(0));
     const untrained: Record<string, Metric> = { 'easy probe error': METRICS.untrainedEasyError, 'hard probe error': METRICS.untrainedHardError };
-    const untrainedRow = sgdRuns.some((r) => r.untrainedProbes) ? `\n<tr><td class="l">untrained network (same seeds)</td><td>${sgdRuns.length}</td>${metrics.map(([n]) => {
-      const b = untrained[n] ? meanBand(sgdRuns, untrained[n]) : null;
-      return `<td class="num">${b && b.n ? `${fmt(b.mean)}${b.n > 1 ? ` ± ${fmt((b.hi - b.lo) / 2)}` : ''}` : '–'}</td>`;
-    }).join('')}</tr>` : '';
+    const untrainedRow = sgdRuns.some((r) => r.untrainedProbes) ? `\n<tr><td class="l">untrained network (same seeds)</td><td>${sgdRuns.length}</td>${metrics.map(([n]) => (untrained[n] ? bandCell(meanBand(sgdRuns, untrained[n])) : '<td class="num">–</td>')).join('')}</tr>` : '';
     sections.push(`<h2>${escapeXml(s.label)}</h2>
 <p class="detail">Mean ± 95% interval half-width over seeds. In-distribution accuracy weights the test split's groups by their training frequency; the probe errors are on the decorrelated test split; stall: leading epochs whose mean training loss stays at ≥ 95% of ln ${s.classes} (chance). Warm-up: ρ rises linearly from 0 over ${s.warmupEpochs} epoch(s).</p>
 <table><thead><tr><th class="l">arm</th><th>n</th>${metrics.map(([n]) => `<th>${escapeXml(n)}</th>`).join('')}</tr></thead><tbody>
-${rows.map((a) => `<tr><td class="l">${escapeXml(a.label)}</td><td>${a.runs.length}</td>${metrics.map(([, m]) => {
-      const b = meanBand(a.runs, m);
-      return `<td class="num">${fmt(b.mean)}${b.n > 1 ? ` ± ${fmt((b.hi - b.lo) / 2)}` : ''}</td>`;
-    }).join('')}</tr>`).join('\n')}${untrainedRow}
+${rows.map((a) => `<tr><td class="l">${escapeXml(a.label)}</td><td>${a.runs.length}</td>${metrics.map(([, m]) => bandCell(meanBand(a.runs, m))).join('')}</tr>`).join('\n')}${untrainedRow}
 </tbody></table>`);
     const curve = (name: string, color: string, kind: 'sam' | 'lsam' | 'warm', m: Metric, dash?: string): Series | null => {
       const pts = rows.filter((a) => a.kind === kind).map((a) => [x(a.rho), meanBand(a.runs, m)] as const).filter(([, b]) => b.n);

@@ -9,7 +9,7 @@
 import { argmax, argmin, bootstrap, columnMeans } from '../stats/bootstrap.ts';
 import { pairedClaim, stallEpochs, METRICS, type Metric } from './compare.ts';
 import { bootstrapFinding, toFinding } from './findings.ts';
-import { armId, rhoVariant, runsOf, settingArm, shareUntrained, type RhoSetting, type Setting, type Variant } from './settings.ts';
+import { armId, meanBand, rhoVariant, runsOf, settingArm, shareUntrained, type RhoSetting, type Setting, type Variant } from './settings.ts';
 import { DATA_DIR, type Finding, type Plan, type Study, type StudyContext, type StudyResult } from './study.ts';
 import { rhoSections } from './rho-page.ts';
 
@@ -172,8 +172,7 @@ function analyzeSetting(ctx: StudyContext, s: RhoSetting, findings: Finding[]): 
     // the fall outlasting the warm-up says the stall does not explain it only where the warm-up
     // removed the stall (no more leading epochs at chance than SGD); otherwise it cannot tell
     const fall = toFinding('stall', pairedClaim(`warm-fall-${s.id}-${rho}`, `Even with the warm-up, ρ = ${rho} lowers in-distribution accuracy below SGD's: the stall does not explain the fall (${tag})`, `SAM ρ = ${rho} with warm-up − SGD, in-distribution accuracy`, 'negative', warm, sgd, METRICS.inDistAcc));
-    const meanStall = (runs: typeof sgd) => runs.reduce((a, r) => a + stall(r), 0) / runs.length;
-    const [warmStall, sgdStall] = [meanStall(warm), meanStall(sgd)];
+    const [warmStall, sgdStall] = [meanBand(warm, stall).mean, meanBand(sgd, stall).mean];
     findings.push(warmStall <= sgdStall ? fall : { ...fall, verdict: 'inconclusive', note: `the warm-up did not remove the stall (${warmStall.toFixed(1)} leading epochs at chance against SGD's ${sgdStall.toFixed(1)}), so the fall cannot be told apart from the stall` });
   }
 }
@@ -181,7 +180,7 @@ function analyzeSetting(ctx: StudyContext, s: RhoSetting, findings: Finding[]): 
 function analyze(input: StudyContext): StudyResult {
   const settings = SETTINGS[input.budget] ?? [];
   let runs = input.runs;
-  for (const s of settings) runs = shareUntrained(runs, armId(s, rhoVariant(0)), (arm) => arm.startsWith(`${s.id}_`));
+  for (const s of settings) runs = shareUntrained(runs, armId(s, rhoVariant(0)), (arm) => arm.startsWith(armId(s, '')));
   const ctx = { ...input, runs };
   const findings: Finding[] = [];
   for (const s of settings) analyzeSetting(ctx, s, findings);
